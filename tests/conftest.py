@@ -152,10 +152,11 @@ def pytest_collection_modifyitems(config, items):
     workers, the tests marked ``waits`` that its other lane runs are deselected here
     (tests/lanes.py): only those of the files that lane was given, so none is lost."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
-    lane = set(filter(None, os.environ.get(LANE_FILES_ENV, "").split(os.pathsep)))
-    if lane:
+    lane = {ROOT / name for name in os.environ.get(LANE_FILES_ENV, "").split(os.pathsep)
+            if name}
+    if lane:  # (paths resolved: the checkout may be reached through a link)
         elsewhere = {item for item in items if item.get_closest_marker("waits")
-                     and item.path.relative_to(ROOT).as_posix() in lane}
+                     and item.path.resolve() in lane}
         if elsewhere:
             config.hook.pytest_deselected(items=[i for i in items if i in elsewhere])
             items[:] = [item for item in items if item not in elsewhere]

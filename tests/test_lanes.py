@@ -18,11 +18,11 @@ def test_the_lane_holds_the_files_that_mark_a_test_waits():
     assert "tests/grading/test_isolation.py" not in lane_files()
 
 
-def _collected(lane: str) -> list[str]:
+def _collected(lane: str, path: str = TIME_LIMIT) -> list[str]:
     """The ids of test_time_limit.py's tests a worker collects, given the lane's files."""
     env = {**os.environ, LANE_FILES_ENV: lane}
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                           "-p", "no:cacheprovider", TIME_LIMIT], cwd=ROOT, env=env,
+                           "-p", "no:cacheprovider", path], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return [line for line in done.stdout.splitlines() if "::" in line]
@@ -38,6 +38,14 @@ def test_the_workers_leave_to_the_lane_only_what_it_runs():
     assert len(beside) == len(alone) - len(waiting)
     # a file the lane was not given keeps its marked tests with the workers
     assert _collected("tests/grading/test_hostile.py") == alone
+
+
+def test_a_checkout_reached_through_a_link_leaves_the_same_tests_to_the_lane(tmp_path):
+    link = tmp_path / "checkout"
+    link.symlink_to(ROOT, target_is_directory=True)
+    beside = _collected(TIME_LIMIT, str(link / TIME_LIMIT))
+    assert beside and not any("never_ends" in test or "stops_a_grading" in test
+                              for test in beside), beside
 
 
 def test_the_summary_is_pytests_last_line_of_counts():
