@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,17 +70,18 @@ def summary(output: str) -> str:
     return lines[-1] if lines else "no pytest summary"
 
 
-def _run_workers(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run the workers' pytest, its report shown as it comes; its exit code and summary."""
+def run_echoed(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a pytest command in the checkout, its report shown as it comes (the workers here,
+    a seed in tests/seeds.py); its exit code and :func:`summary`."""
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
-    tail: list[str] = []
+    tail: deque[str] = deque(maxlen=50)  # (the summary is among the last lines)
     try:
         for line in proc.stdout:
             sys.stdout.write(line)
             sys.stdout.flush()
-            tail = [*tail[-49:], line]
+            tail.append(line)
         return proc.wait(), summary("".join(tail))
     finally:
         if proc.poll() is None:
@@ -110,7 +112,7 @@ def main(args: list[str] | None = None) -> int:
                 lane = subprocess.Popen([*pytest, "-m", waiting, "--durations=10", *files],
                                         cwd=ROOT, env=lane_env, stdout=lane_log,
                                         stderr=subprocess.STDOUT, text=True)
-            main_rc, main_summary = _run_workers(
+            main_rc, main_summary = run_echoed(
                 [*pytest, "-n", str(options.workers), "--dist", "worksteal", "--durations=25",
                  *marks], workers_env)
             lane_rc = lane.wait() if lane is not None else NO_TESTS

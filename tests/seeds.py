@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tests.lanes import summary
+from tests.lanes import run_echoed
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "tests" / "seeds.json"
@@ -141,18 +141,9 @@ def machine() -> str:
 
 def run_seed(seed: int, python: str) -> tuple[bool, str, float]:
     env = {**os.environ, "NLPDOJO_INPUT_SEED": str(seed), "NLPDOJO_SLOW_TESTS": "1"}
-    argv = [python, *COMMAND.split()[2:]]
     started = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    output = []
-    for line in proc.stdout:  # pytest's progress shows as it comes
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        output.append(line)
-    code = proc.wait()
-    return code == 0, summary("".join(output)), round(time.monotonic() - started, 1)
+    code, said = run_echoed([python, *COMMAND.split()[2:]], env)
+    return code == 0, said, round(time.monotonic() - started, 1)
 
 
 def run(seeds: int, python: str) -> int:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.lanes import LANE_FILES_ENV, ROOT, lane_files
+from tests.lanes import LANE_FILES_ENV, ROOT, lane_files, summary
 
 TIME_LIMIT = "tests/grading/test_time_limit.py"
 
@@ -49,8 +49,6 @@ def test_a_checkout_reached_through_a_link_leaves_the_same_tests_to_the_lane(tmp
 
 
 def test_the_summary_is_pytests_last_line_of_counts():
-    from tests.lanes import summary
-
     report = ("....x [100%]\n== 3 passed, 1 xfailed in 2.50s ==\n"
               "nlpdojo: the workers: 3 passed in 2.50s; beside them, the tests that wait: "
               "1 failed in 9.00s\n")
