@@ -22,7 +22,8 @@ def _collected(lane: str, path: str = TIME_LIMIT) -> list[str]:
     """The ids of test_time_limit.py's tests a worker collects, given the lane's files."""
     env = {**os.environ, LANE_FILES_ENV: lane}
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                           "-p", "no:cacheprovider", path], cwd=ROOT, env=env,
+                           "-p", "no:cacheprovider", "-p", "no:hypothesispytest", path],
+                          cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return [line for line in done.stdout.splitlines() if "::" in line]

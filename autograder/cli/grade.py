@@ -22,7 +22,7 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -56,7 +56,7 @@ from nlpdojo_autograder.cli.grade_options import (
     replayed_warning,
 )
 from nlpdojo_autograder.cli.version import VersionOption
-from nlpdojo_autograder.course.recording import CourseRecording, course_recording
+from nlpdojo_autograder.course import COURSE_ENV
 from nlpdojo_autograder.grading.child import (
     Interrupted,
     end_with_parent,
@@ -117,6 +117,9 @@ from nlpdojo_reports.writer import (
     report_path,
     write_report,
 )
+
+if TYPE_CHECKING:
+    from nlpdojo_autograder.course.recording import CourseRecording
 
 app = typer.Typer(rich_markup_mode=None, name="grade", pretty_exceptions_enable=False,
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -238,9 +241,9 @@ def grade_command(
     version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
-    recording = course_recording(course, student=student, assignment=assignment,
-                                 manifest=manifest, submitted_at=submitted_at,
-                                 submission=submission, submissions=submissions, topics=topics)
+    recording = _course_recording(course, student=student, assignment=assignment,
+                                  manifest=manifest, submitted_at=submitted_at,
+                                  submission=submission, submissions=submissions, topics=topics)
     if recording is not None and not topics:
         topics = recording.targets  # the assignment's
     if fail_under is not None and math.isnan(fail_under):
@@ -310,6 +313,24 @@ def grade_command(
         recording.record_single(request.submission or _default_submission(), result)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+def _course_recording(course: Path | None, *, student: str | None, assignment: str | None,
+                      manifest: Path | None, submitted_at: str | None,
+                      submission: Path | None, submissions: Path | None,
+                      topics: list[str] | None) -> CourseRecording | None:
+    """:func:`~nlpdojo_autograder.course.recording.course_recording`, whose modules (the course
+    record's, ~20 ms of imports) load only where a course option or ``$NLPDOJO_COURSE`` is
+    given: without any, nothing is recorded and nothing refused, and a grading does not pay
+    for them."""
+    if course is None and not os.environ.get(COURSE_ENV) and not any(
+            (student, assignment, manifest, submitted_at)):
+        return None
+    from nlpdojo_autograder.course.recording import course_recording
+
+    return course_recording(course, student=student, assignment=assignment, manifest=manifest,
+                            submitted_at=submitted_at, submission=submission,
+                            submissions=submissions, topics=topics)
 
 
 def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,

@@ -12,3 +12,8 @@ The course file is the instructor's: it is given explicitly (``--course PATH`` o
 ``NLPDOJO_COURSE``), never looked for in a submission, created readable by its owner only and
 never copied into anything a student receives.
 """
+
+#: the course file's variable, where ``--course`` is not given (here, not in :mod:`.store`:
+#: ``grade`` reads it before it imports anything of the course record, which a grading without
+#: a course never needs)
+COURSE_ENV = "NLPDOJO_COURSE"

@@ -29,6 +29,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.course import COURSE_ENV  # noqa: F401 - the course modules read it here
 from nlpdojo_autograder.course.config import (
     AssignmentSpec,
     CourseConfig,
@@ -45,8 +46,6 @@ from nlpdojo_autograder.course.schema import (
     utc_now,
 )
 
-#: the environment variable that names the course file where ``--course`` is not given
-COURSE_ENV = "NLPDOJO_COURSE"
 #: how long a write waits for another process's transaction (a running grading) to end
 BUSY_TIMEOUT_S = 10.0
 #: the folder, beside the course file, holding the graded sources (``<stem>-sources``)

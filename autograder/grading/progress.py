@@ -6,7 +6,8 @@ finish, and a bar counting them.
 Only on a terminal (:func:`live_display`): piped output and CI logs get no progress at all,
 so that they hold nothing but the report, the same on every run. The spinner is rich's
 :class:`~rich.live.Live` display, transient: when grading ends it disappears and the report
-follows the per-check lines.
+follows the per-check lines. rich's live display, spinner and progress bar (~8 ms of imports)
+are imported only where they are drawn: a ``grade`` in CI never draws them.
 """
 
 from __future__ import annotations
@@ -14,25 +15,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
-from rich.live import Live
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.spinner import Spinner
 from rich.text import Text
 
 from nlpdojo_autograder.authoring.checks import Check
 from nlpdojo_autograder.grading.grade import Listener
 from nlpdojo_autograder.grading.results import CheckResult
 from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, shown_status
+
+if TYPE_CHECKING:
+    from rich.live import Live
+    from rich.progress import Progress
+    from rich.spinner import Spinner
 
 #: a running check's elapsed time is shown from this many seconds on
 SHOW_ELAPSED_S = 2.0
@@ -91,12 +87,16 @@ class LiveProgress(Listener):
     def __init__(self, console: Console) -> None:
         self.console = console
         self.enabled = live_display(console)
-        self.spinner = Spinner("dots", text=Text("starting the grader"))
+        self.spinner: Spinner | None = None
         self.current: tuple[str, Check, float, bool] | None = None
         self.live: Live | None = None
 
     def __enter__(self) -> LiveProgress:
         if self.enabled:
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            self.spinner = Spinner("dots", text=Text("starting the grader"))
             self.live = Live(console=self.console, get_renderable=self._render,
                              refresh_per_second=8, transient=True)
             self.live.start()
@@ -108,6 +108,7 @@ class LiveProgress(Listener):
             self.live = None
 
     def _render(self) -> RenderableType:
+        assert self.spinner is not None  # (drawn only once entered, where enabled)
         if self.current is not None:
             topic, check, since, reference = self.current
             self.spinner.update(text=running_text(topic, check, time.monotonic() - since,
@@ -121,8 +122,9 @@ class LiveProgress(Listener):
 
     def finished(self, topic: str, check: Check, result: CheckResult) -> None:
         self.current = None
-        self.spinner.update(text=Text("…"))  # the next check starts
         if self.live is not None:
+            if self.spinner is not None:
+                self.spinner.update(text=Text("…"))  # the next check starts
             self.live.console.print(finished_line(topic, result))
 
 
@@ -154,6 +156,15 @@ class CohortProgress:
 
     def __enter__(self) -> CohortProgress:
         if live_display(self.console):
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self.progress = Progress(
                 SpinnerColumn(), TextColumn("grading submissions"), BarColumn(),
                 MofNCompleteColumn(), TimeElapsedColumn(), console=self.console,

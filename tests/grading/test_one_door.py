@@ -327,8 +327,10 @@ def _course(make_submission, tmp_path: Path) -> Path:
 
 
 def _pytest(course: Path) -> subprocess.CompletedProcess:
+    """A student's ``pytest`` in ``course``; without hypothesis's plugin, which a student's
+    environment lacks (here it imports hypothesis at every run's end: ~0.6 CPU-s)."""
     return _run([sys.executable, "-m", "pytest", str(course), "-p", "no:cacheprovider",
-                 "-q", "-rN"], course)
+                 "-p", "no:hypothesispytest", "-q", "-rN"], course)
 
 
 def test_pytest_grades_through_the_snapshot_with_grades_seeds(toy, make_submission, tmp_path):

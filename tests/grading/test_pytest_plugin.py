@@ -11,8 +11,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """A student's ``pytest`` in ``folder``; without hypothesis's plugin, which a student's
+    environment lacks (here it imports hypothesis at every run's end: ~0.6 CPU-s)."""
     return subprocess.run([sys.executable, "-m", "pytest", str(folder), "-p", "no:cacheprovider",
-                           "-q", *args], capture_output=True, text=True, cwd=folder, timeout=300)
+                           "-p", "no:hypothesispytest", "-q", *args],
+                          capture_output=True, text=True, cwd=folder, timeout=300)
 
 
 def test_marker_selects_one_question_and_reports_verdicts(tmp_path):
