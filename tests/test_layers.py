@@ -129,6 +129,14 @@ LAZY_DEPENDENCIES = {
     "copydetect": "optional (the similarity extra), and it imports matplotlib.pyplot: only for "
                   "dojo similarity",
     "yaml": "optional (the gradescope extra): only for dojo course import-gradescope",
+    "rich": "its live display, spinner and progress bar (~8 ms): only where a terminal shows "
+            "them (grading.progress; rich's console and text are imported at the top)",
+}
+#: single function-local imports of the engine's own modules, (importer, imported), and why
+LAZY_IMPORTS = {
+    ("nlpdojo_autograder.cli.grade", "nlpdojo_autograder.course.recording"):
+        "the course record's modules (~20 ms): only for a grading recorded in a course, which "
+        "every grading without --course, --student or NLPDOJO_COURSE would otherwise pay for",
 }
 #: modules whose functions may import the engine lazily, and why
 LAZY_MODULES = {
@@ -248,14 +256,16 @@ def test_no_module_uses_a_private_name_of_another_package():
 
 
 def test_function_local_imports_only_defer_an_optional_or_heavy_dependency():
-    """A function-local import is allowed for what :data:`LAZY_DEPENDENCIES` lists (and in
-    the modules :data:`LAZY_MODULES` names): never to dodge an import cycle."""
+    """A function-local import is allowed for what :data:`LAZY_DEPENDENCIES` lists, in the
+    modules :data:`LAZY_MODULES` names, and for the single imports :data:`LAZY_IMPORTS`
+    names: never to dodge an import cycle."""
     problems = []
     for module, path in _engine_modules().items():
         if module in LAZY_MODULES:
             continue
         for node, imported, _, in_function in _imports(module, path):
-            if in_function and imported.split(".")[0] not in LAZY_DEPENDENCIES:
+            if (in_function and imported.split(".")[0] not in LAZY_DEPENDENCIES
+                    and (module, imported) not in LAZY_IMPORTS):
                 problems.append(f"{path.relative_to(REPO)}:{node.lineno}: {imported}")
     assert not problems, ("function-local imports of what is neither optional nor heavy "
                           "(import it at the top; a cycle is a design question, "
