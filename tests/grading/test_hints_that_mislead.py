@@ -329,6 +329,22 @@ def test_a_wrong_output_shape_is_told_as_such_by_the_torch_and_gradient_checks(t
                for c in torch_checks), [c.message for c in torch_checks]
 
 
+def test_a_wrong_output_shape_is_told_in_a_student_release_without_torch(tmp_path):
+    """A student release's grading (no reference process) takes the true output shapes from
+    the values check's expected outputs (the fixture), not from the layer's torch forward,
+    whose import alone cost a release's grading ~1.3 CPU-s: the same off-by-one length is told
+    as a shape by every values check, with torch installed or not."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
+                 "    return (length + 2 * padding - dilation * (kernel_size - 1) - 1) "
+                 "// stride + 1",
+                 "    return (length + 2 * padding - dilation * (kernel_size - 1) - 1) // stride",
+                 use_reference=False)
+    values = [c for k, c in lost.items() if ".values" in k]
+    assert values and all("of your forward has shape" in c.message
+                          and "the true forward's" in c.message for c in values), \
+        [(c.id, c.message) for c in values]
+
+
 def test_a_forward_of_the_wrong_shape_is_not_blamed_on_the_backward(tmp_path):
     """The max taken over the features instead of time returns (B, T), not (B, F): every
     check said "MaxOverTime.backward's gradient of h has shape (4, 6, 6)", sending the student

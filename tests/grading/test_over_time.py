@@ -53,12 +53,13 @@ def _subject(cls: type) -> LocalSubject:
     return subject
 
 
-def _ctx(cls: type, tmp_path: Path, reference: type | None = None) -> Context:
+def _ctx(cls: type, tmp_path: Path, reference: type | None = None, *,
+         expected_only: bool = False) -> Context:
     subject, trusted = _subject(cls), None
     if reference is not None:  # measured against a reference: the code under test untrusted
         subject.isolation, trusted = "process", (lambda: _subject(reference))
     return Context(subject=subject, backend=BackendRef("numpy", None, "float64"), seed=0,
-                   workdir=tmp_path, trusted=trusted)
+                   workdir=tmp_path, trusted=trusted, expected_only=expected_only)
 
 
 def test_over_time_declares_the_longer_inputs_and_leaves_the_gradient_to_the_check(tmp_path):
@@ -68,18 +69,21 @@ def test_over_time_declares_the_longer_inputs_and_leaves_the_gradient_to_the_che
     assert ids.shape == (3, 12) and lengths[0] == 12 and grad is None
 
 
-@pytest.mark.parametrize("reference,torch,length", [
-    (Pairs, None, 5),  # the reference's shape, whatever the code under test returns
-    (None, "pairs", 5),  # no reference: the torch forward's
-    (None, None, 6)])  # neither: the code under test's own
+@pytest.mark.parametrize("reference,torch,expected_only,length", [
+    (Pairs, None, False, 5),  # the reference's shape, whatever the code under test returns
+    (None, "pairs", True, 5),  # the reference's own run: the torch forward's
+    # a student release's grading (no reference process): the code under test's own, whose
+    # length the values check judges against the fixture's; no torch imported for it
+    (None, "pairs", False, 6),
+    (None, None, False, 6)])  # neither: the code under test's own
 def test_the_longer_inputs_gradient_has_the_true_outputs_shape(tmp_path, reference, torch,
-                                                                 length):
+                                                                 expected_only, length):
     if torch:
         pytest.importorskip("torch")
         torch = lambda p, x: x[:, 1:] + x[:, :-1]  # noqa: E731 - the layer's torch forward
     make = layer_case(inputs=(normal(2, 2, 3),), names=("x",),
                       over_time=lambda factor: (normal(2, 2 * factor, 3),))
-    ctx = _ctx(AllPositions, tmp_path, reference)
+    ctx = _ctx(AllPositions, tmp_path, reference, expected_only=expected_only)
     case = make(ctx)
     xs, _ = case.longer(np.random.default_rng(0), 3)
     grad = _true_upstream(ctx, ctx.function("m", "Pairs"), case, xs, torch,

@@ -185,7 +185,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     same_checks = object()
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
-        ran = run(ctx, 1, train=train)
+        ran = run(ctx, 1, train=train, known_outputs=True)
         result, case = ran["result"], ran["case"]
         if train is None and (case.batched or case.longer is not None):
             # this case's layer built so, at these shapes (a hidden draw may build it otherwise)
@@ -413,18 +413,38 @@ def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: 
     return payload
 
 
+def _known_output_shapes(known: Payload, case: LayerCase) -> list[tuple[int, ...]] | None:
+    """The shapes of the forward's outputs in a values check's expected payload (the keys
+    :func:`~.cases._output_payload` gives them: ``output``, ``case.outputs``' names or
+    ``output 0``, ``output 1``, ...); None where it holds none of them."""
+    if "output" in known:
+        return [tuple(np.shape(known["output"]))]
+    names = list(case.outputs or ())
+    if not names:
+        numbered = [k for k in known if k.startswith("output ") and k[7:].isdigit()]
+        names = sorted(numbered, key=lambda k: int(k[7:]))
+    if not names or any(name not in known for name in names):
+        return None
+    return [tuple(np.shape(known[name])) for name in names]
+
+
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
                   torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
-    """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
-    draws, applied ``applications`` times and backpropagated in reverse order in the code
-    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
-    layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
-    shape fails here, saying so, before its backward runs on gradients of that shape (whose
-    errors would blame the backward). A backward that differences the forward fails every
-    check that runs it (:func:`_require_derived_backward`; at scale, :func:`~.at_scale.gate`
-    in :func:`layer_checks`)."""
+    """``run(ctx, applications, twice=False, train=None, known_outputs=False)``: a new layer of
+    the case ``make`` draws, applied ``applications`` times and backpropagated in reverse order
+    in the code under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. A
+    forward whose output has the wrong shape fails here, saying so, before its backward runs on
+    gradients of that shape (whose errors would blame the backward), where the true shape is
+    known: the reference's (in the reference process), else the reference's outputs in this
+    check's own expected payload (``known_outputs``: the values check, whose payload holds
+    them; a student release's fixture), else, in the reference's own run, the layer's
+    ``torch`` forward's (where torch is in the grader: the course's torch forward is held to
+    the reference's shapes). A student release's grading never imports torch for it (~1.3
+    CPU-s of a grading of neural_networks' 5). A backward that differences the forward fails
+    every check that runs it (:func:`_require_derived_backward`; at scale,
+    :func:`~.at_scale.gate` in :func:`layer_checks`)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
-            train: bool | None = None) -> dict[str, Any]:
+            train: bool | None = None, known_outputs: bool = False) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
         if train is not None:
             case = dataclasses.replace(case, train=train)
@@ -437,14 +457,18 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
         shape = _output_shape(ctx, cls_token, case, inputs[0])
         yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
         reference = None if ctx.expected_only else reference_subject(ctx)
-        # against the torch forward's shape only where nothing else tells it: the reference's
-        # (below) is the same, and a strict pass runs after a first pass whose shapes were
-        # told (a student's grading then needs no torch for it)
-        if (torch is not None and not case.cells and case.train is not False
-                and reference is None and ctx.backend.name != STRICT_BACKEND):
-            true = _torch_values(torch, case, inputs[0], None)
-            if true is not None:
-                _same_output_shapes([np.shape(v) for v in true.values()], yours, inputs[0])
+        # without the reference process: the shapes of the expected outputs where this check's
+        # payload holds them, else (the reference's own run) the torch forward's; a strict
+        # pass runs after a first pass whose shapes were told
+        if reference is None and ctx.backend.name != STRICT_BACKEND:
+            true_shapes = (_known_output_shapes(ctx.known, case)
+                           if known_outputs and not ctx.expected_only else None)
+            if (true_shapes is None and ctx.expected_only and torch is not None
+                    and not case.cells and case.train is not False):
+                true = _torch_values(torch, case, inputs[0], None)
+                true_shapes = None if true is None else [np.shape(v) for v in true.values()]
+            if true_shapes is not None:
+                _same_output_shapes(true_shapes, yours, inputs[0])
         if reference is not None:
             # the reference's backward runs on these gradients below (the yardstick of the
             # backward's lines): a forward of the wrong shape is the student's to hear of,

@@ -165,14 +165,16 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
 def _true_upstream(ctx: Context, token: Any, case: LayerCase, xs: tuple[Any, ...],
                    torch: Callable[..., Any] | None, rng: np.random.Generator) -> Any:
     """An upstream gradient for one application to ``xs``, drawn from ``rng`` at the true
-    output's shape: the reference's (where one is measured against), else the layer's
-    ``torch`` forward's (where torch is in the grader), else the code under test's own, whose
-    length there the values check judges (a tuple of arrays for a tuple output)."""
+    output's shape: the reference's (where one is measured against), else, in the reference's
+    own run, the layer's ``torch`` forward's (where torch is in the grader), else the code
+    under test's own, whose length there the values check judges (a tuple of arrays for a
+    tuple output): a student release's grading imports no torch for it, as the layer's runner
+    does not (:func:`~.layer._layer_runner`)."""
     reference = reference_subject(ctx)
     # torch only where nothing else tells the shape, as the layer's runner asks it
     true = None if (reference is not None or torch is None or case.cells or case.train is False
-                    or ctx.backend.name == STRICT_BACKEND) else _torch_values(torch, case, xs,
-                                                                               None)
+                    or not ctx.expected_only or ctx.backend.name == STRICT_BACKEND
+                    ) else _torch_values(torch, case, xs, None)
     if reference is not None:
         shape = on_reference(reference, "output_shape", token, tuple(case.args), case.kwargs,
                              _params(ctx, case), [_send(ctx, a) for a in xs], train=case.train,
