@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,6 +67,13 @@ class CourseRecording:
         zone = self.course.meta("timezone") or ""
         self.said = list(lines)  # said again at the end, below the cohort's tables
         if self.manifest is not None:
+            self.manifest, unused = manifest_by_folder(self.manifest, names)
+            if unused:
+                line = (f"{len(unused)} row(s) of the manifest name no folder here: "
+                        f"{', '.join(unused[:10])}{' ...' if len(unused) > 10 else ''} (a "
+                        "submission lost or renamed on its way here?)")
+                lines.append(line)
+                self.said.append(line)
             absent = [n for n in names if n in self.match.matched and n not in self.manifest]
             if absent:
                 raise CourseError(f"the manifest has no submitted_at for {len(absent)} "
@@ -178,7 +186,7 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
     explicit = course is not None
     if course is None and (submissions is not None or student is not None):
         env = os.environ.get(COURSE_ENV)
-        course = Path(env) if env else None
+        course = Path(env).absolute() if env else None  # (relative: from this folder)
     if course is None:
         given = [flag for flag, value in (("--student", student), ("--assignment", assignment),
                                           ("--manifest", manifest),
@@ -226,6 +234,28 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
         opened.close()
         raise
     return recording
+
+
+def manifest_by_folder(manifest: dict[str, datetime], names: list[str]
+                       ) -> tuple[dict[str, datetime], list[str]]:
+    """The manifest's times keyed by the cohort's folder names, and its rows that name no
+    folder. A row names its folder exactly, or else in other letter case where neither another
+    row nor another folder is the same but for case (an LMS's ``ANN@UNI.EDU`` for the folder
+    ``ann@uni.edu``: folders are matched to students so too); a TA's trial was refused "no
+    submitted_at" for a row that was there."""
+    by_folder = {name: manifest[name] for name in names if name in manifest}
+    rows_by_fold: dict[str, list[str]] = {}
+    for row in manifest:
+        if row not in by_folder:
+            rows_by_fold.setdefault(row.casefold(), []).append(row)
+    folders_by_fold = Counter(name.casefold() for name in names)
+    used = set(by_folder)
+    for name in names:
+        rows = rows_by_fold.get(name.casefold(), [])
+        if name not in by_folder and len(rows) == 1 and folders_by_fold[name.casefold()] == 1:
+            by_folder[name] = manifest[rows[0]]
+            used.add(rows[0])
+    return by_folder, [row for row in manifest if row not in used]
 
 
 #: how far after the grading's clock a submission time may be before it is said to be in the

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from nlpdojo_autograder.cli.grade import app as grade_app
 from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
-from nlpdojo_autograder.course.recording import course_recording
+from nlpdojo_autograder.course.recording import course_recording, manifest_by_folder
 from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_autograder.course.store import COURSE_ENV, Course
 from tests.course.helpers import TABLE, make_course, synthetic_result
@@ -115,6 +115,23 @@ def test_grade_refuses_course_options_without_a_course(tmp_path, monkeypatch):
     assert "give --course PATH" in " ".join(result.output.split())
 
 
+def test_grade_says_a_relative_course_variable_is_read_from_its_working_folder(db, tmp_path,
+                                                                             monkeypatch):
+    """A TA's trial: with ``NLPDOJO_COURSE=nlp.course`` and ``cd`` elsewhere, ``dojo course``
+    said the variable is relative and how to set it, while ``grade --student`` said "no course
+    file at nlp.course: make one with `dojo course init`": in a folder holding a course.toml,
+    a second, empty course. Both say the same now, and nothing is made."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv(COURSE_ENV, db.name)  # relative: the course file's folder is tmp_path
+    result = CliRunner().invoke(grade_app, ["--submission", str(tmp_path), "--student", "s1"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, said
+    assert f"{COURSE_ENV}={db.name} is a relative path" in said and "absolute path" in said
+    assert not (elsewhere / db.name).exists() and list(elsewhere.iterdir()) == []
+
+
 def test_the_same_files_again_at_their_own_time_are_the_attempt_recorded_before(db, tmp_path):
     """The TA's trial: a cohort graded again without its ``--manifest`` recorded a second copy
     of each attempt at the files' modification time, an on-time one that then counted (a late
@@ -191,6 +208,32 @@ def test_the_same_files_at_a_corrected_time_are_said_with_the_attempt_to_void(db
         recording.close()
     assert len(said) == 1 and "recorded before as attempt 1" in said[0]
     assert "dojo course void s1 a1 1 --reason" in said[0]
+
+
+def test_a_manifest_row_names_its_folder_in_any_case_and_rows_of_no_folder_are_said(db, tmp_path):
+    """A TA's trial: the manifest's ``ANN@X.EDU`` for the folder ``ann@x.edu`` (an LMS export's
+    case) was refused as "no submitted_at" though the row was there, and a row naming no folder
+    (an upload lost on the way) went unmentioned. A row names its folder in any case where
+    nothing else is the same but for case; rows of no folder are said before grading and at
+    its end."""
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("folder,submitted_at\nANN@X.EDU,2027-01-20T10:00:00+00:00\n"
+                        "ghost,2027-01-20T11:00:00+00:00\n")
+    folders = [tmp_path / "subs" / "ann@x.edu"]
+    recording = course_recording(db, **options(submissions=tmp_path / "subs",
+                                               assignment="a1", manifest=manifest))
+    lines = recording.prepare(folders)
+    recording.close()
+    assert recording.manifest == {"ann@x.edu": WHEN}
+    (said,) = [line for line in lines if "name no folder" in line]
+    assert said.startswith("1 row(s) of the manifest name no folder here: ghost"), said
+    assert said in recording.said
+
+    # two rows the same but for case, or two such folders: exact names only
+    later = datetime(2027, 1, 21, tzinfo=UTC)
+    assert manifest_by_folder({"ann": WHEN, "ANN": later}, ["Ann"]) == ({}, ["ann", "ANN"])
+    assert manifest_by_folder({"ann": WHEN}, ["ann", "Ann"]) == ({"ann": WHEN}, [])
+    assert manifest_by_folder({"ANN": WHEN}, ["ann", "Ann"]) == ({}, ["ANN"])
 
 
 def test_a_submission_time_later_than_now_is_said_before_grading(db, tmp_path):
