@@ -92,7 +92,8 @@ def init_command(
             changes = opened.update_config(config, text)
         for line in changes:
             typer.echo(line)
-        typer.echo(f"course {path} updated from {source} ({len(changes)} assignment change(s); "
+        changed = [line for line in changes if not line.startswith(" ")]  # (not what follows)
+        typer.echo(f"course {path} updated from {source} ({len(changed)} assignment change(s); "
                    "the policy as the table says)")
         return
     with Course.create(path, config, text) as made:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -298,15 +298,34 @@ class Course:
                             fields, _assignment_row(_spec(old), position), row, strict=True)
                         if a != b]
                 changes.append(f"changed assignment {spec.id}: {'; '.join(what)}")
-                graded = self.conn.execute(
-                    "SELECT COUNT(*) FROM attempts WHERE assignment = ?", (spec.id,)
-                ).fetchone()[0]
-                if graded and old.targets != spec.targets:  # its points were the old ones'
+                graded = (self._graded_on_other_questions(spec.id, spec.targets)
+                          if old.targets != spec.targets else 0)
+                if graded:  # their points are of other questions' than these
                     changes.append(
                         f"  {graded} attempt(s) at {spec.id} were graded on its earlier "
                         f"questions and keep those points: `dojo course regrade {spec.id}` "
                         "shows what grading them on these would change (--apply records it)")
         return changes
+
+    def _graded_on_other_questions(self, aid: str, targets: Sequence[str]) -> int:
+        """The attempts at ``aid`` graded on other questions than ``targets`` (question ids
+        ``topic.question``, or topics: every question of it): not those graded on exactly
+        these (a TA's trial: a change and its undoing said that attempts graded on the
+        questions of now kept "earlier" points)."""
+        wanted = set(targets)
+        graded: dict[int, set[str]] = {}
+        for attempt, question in self.conn.execute(
+                "SELECT a.id, q.question FROM attempts a LEFT JOIN attempt_questions q "
+                "ON q.attempt = a.id WHERE a.assignment = ?", (aid,)):
+            graded.setdefault(attempt, set()).update([question] if question else [])
+
+        def on_these(questions: set[str]) -> bool:
+            topics = {q.split(".", 1)[0] for q in questions}
+            return (bool(questions)
+                    and all(q in wanted or q.split(".", 1)[0] in wanted for q in questions)
+                    and all(t in questions if "." in t else t in topics for t in wanted))
+
+        return sum(1 for questions in graded.values() if not on_these(questions))
 
     def assignments(self) -> list[Assignment]:
         """Every assignment, in the course table's order."""

@@ -137,6 +137,12 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     assert code == 0 and "changed assignment a2: targets" in said, said
     assert ("1 attempt(s) at a2 were graded on its earlier questions and keep those points: "
             "`dojo course regrade a2`") in said, said
+    assert "(1 assignment change(s);" in said, said  # (the line under it is not another)
+    # and back: the attempt was graded on these questions (a TA's trial: said "earlier")
+    (tmp_path / "course.toml").write_text(TABLE.replace('id = "a1"', 'id = "a3"'))
+    code, said = dojo("course", "init", "--update")
+    assert code == 0 and "changed assignment a2: targets" in said, said
+    assert "graded on its earlier questions" not in said and "(1 assignment change(s);" in said
 
 
 def test_init_without_a_course_table_names_both_it_looked_for(tmp_path, monkeypatch):
