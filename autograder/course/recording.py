@@ -79,6 +79,15 @@ class CourseRecording:
                 raise CourseError(f"the manifest has no submitted_at for {len(absent)} "
                                   f"folder(s): {', '.join(absent[:10])}; add a row for each "
                                   "(folder,submitted_at)")
+            late = [self.manifest[n] - self.assignment.due for n in names
+                    if n in self.match.matched]
+            if len(late) >= 2 and min(late) > ALL_LATE:
+                line = (f"every submission of the manifest was handed in at least "
+                        f"{min(late).days} days after {self.assignment.id}'s due date "
+                        f"({local_time(self.assignment.due, zone)}): the right --assignment?")
+                lines.append(f"{line} Stop now (Ctrl-C) if not; recorded attempts can be "
+                             "voided (`dojo course void`)")
+                self.said.append(line)
             ahead = {n: self.manifest[n] for n in names
                      if n in self.match.matched and _in_the_future(self.manifest[n])}
             if ahead:
@@ -257,6 +266,11 @@ def manifest_by_folder(manifest: dict[str, datetime], names: list[str]
             used.add(rows[0])
     return by_folder, [row for row in manifest if row not in used]
 
+
+#: a cohort whose every submission is this much past the assignment's due date is said to be,
+#: before grading: another assignment's cohort graded under this one's id? (a TA's trial
+#: recorded a2's folders as a1's attempts, three weeks late each, without a word)
+ALL_LATE = timedelta(days=7)
 
 #: how far after the grading's clock a submission time may be before it is said to be in the
 #: future (the clocks of the machine the work was handed in on and of this one may differ)

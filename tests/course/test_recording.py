@@ -236,6 +236,37 @@ def test_a_manifest_row_names_its_folder_in_any_case_and_rows_of_no_folder_are_s
     assert manifest_by_folder({"ANN": WHEN}, ["ann", "Ann"]) == ({}, ["ANN"])
 
 
+def test_a_cohort_every_submission_of_which_is_weeks_late_is_said_before_grading(db, tmp_path):
+    """A TA's trial: a2's cohort graded with --assignment a1 by mistake was recorded as a1's
+    attempts, three weeks late each, without a word. Where every submission of a manifest
+    (two or more) is more than a week past the due date, it is said before the grading and at
+    its end; a cohort with one on-time submission is not."""
+    from datetime import timedelta
+
+    with Course.open(db) as course:
+        (tmp_path / "r2.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
+                                         "s2,Bo,bo@x.edu,bo\n")
+        import_roster(course, tmp_path / "r2.csv")
+        due = course.assignment("a1").due
+    manifest = tmp_path / "manifest.csv"
+    folders = [tmp_path / "subs" / "ann", tmp_path / "subs" / "bo"]
+    for days, said in (((21, 22), True), ((21, 0), False)):
+        manifest.write_text("folder,submitted_at\n"
+                            f"ann,{(due + timedelta(days=days[0])).isoformat()}\n"
+                            f"bo,{(due + timedelta(days=days[1])).isoformat()}\n")
+        recording = course_recording(db, **options(submissions=tmp_path / "subs",
+                                                   assignment="a1", manifest=manifest))
+        lines = recording.prepare(folders)
+        recording.close()
+        found = [line for line in lines if "the right --assignment?" in line]
+        assert bool(found) is said, lines
+        if said:
+            assert found[0].startswith("every submission of the manifest was handed in at "
+                                       "least 21 days after a1's due date"), found
+            assert "`dojo course void`" in found[0]
+            assert any("the right --assignment?" in line for line in recording.said)
+
+
 def test_a_submission_time_later_than_now_is_said_before_grading(db, tmp_path):
     """The TA's trial: a manifest with a wrong year (every time a year ahead) was recorded
     without a word, and each attempt then stood at a time no one handed anything in. It is
