@@ -327,6 +327,9 @@ def history_command(
         zone = opened.meta("timezone") or ""
     typer.echo(f"{s.name} ({s.id}{', ' + s.login if s.login else ''}"
                f"{', ' + s.section if s.section else ''})")
+    if s.withdrawn:  # (a TA's trial: only `roster show` said so)
+        typer.echo(f"withdrawn ({s.withdrawn}): left out of the exports; `dojo course roster "
+                   f"withdraw {s.id} --restore --reason TEXT` enrols them again")
     for a in book.assignments:
         st = book.standing(s.id, a.id)
         shown = standing_points(st.status, st.score)

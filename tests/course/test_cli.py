@@ -290,7 +290,9 @@ def test_a_withdrawn_student_is_kept_with_their_history_and_out_of_the_exports(t
     assert "withdrawn: dropped the course" in dojo("course", "roster", "show")[1]
     assert dojo("course", "export", "-f", "canvas", "-o", "c.csv")[0] == 0
     assert "Dana" not in (tmp_path / "c.csv").read_text()
-    assert "a1 a1: 10/10 graded" in dojo("course", "history", "s2")[1]  # her history stays
+    history = dojo("course", "history", "s2")[1]
+    assert "a1 a1: 10/10 graded" in history  # her history stays, saying she left
+    assert "withdrawn (dropped the course, 20" in history and "--restore" in history
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     assert "missing" not in dojo("course", "match", "subs")[1]  # Dana is not missing
     (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
