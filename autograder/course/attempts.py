@@ -33,6 +33,7 @@ from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.schema import (
     pack_result,
     read_time,
+    stored_submission_time,
     stored_time,
     unpack_result,
     utc_now,
@@ -235,8 +236,8 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
     graded = (stored_time(item.graded_at) if item.graded_at is not None
               else _graded_at(result))
     seed = result.options.get("input_seed")
-    row = (sid, item.assignment, stored_time(item.submitted_at), item.submitted_from, graded,
-           score, most, content,
+    row = (sid, item.assignment, stored_submission_time(item.submitted_at),
+           item.submitted_from, graded, score, most, content,
            result.versions.get("nlpdojo") or nlpdojo_version(), item.grader_fingerprint,
            seed if isinstance(seed, int) else None, tree, item.folder_name,
            *pack_result(json.dumps(result.to_dict(), allow_nan=False, default=json_default)))
@@ -477,7 +478,7 @@ def modified_at(folder: Path) -> datetime:
         newest = mtime if newest is None else max(newest, mtime)
     if newest is None:
         newest = folder.stat().st_mtime
-    return datetime.fromtimestamp(int(newest), UTC)
+    return datetime.fromtimestamp(newest, UTC)  # its fraction of a second: stored rounded up
 
 
 # -- content-addressed sources --------------------------------------------------------------
@@ -532,6 +533,12 @@ def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_get_blob(course, sha))
     return sorted(listing)
+
+
+def holds_sources(submission: Path) -> bool:
+    """Whether the submission (a folder, or a notebook) holds a graded source (``.py`` or
+    ``.ipynb``): one that holds none submitted nothing."""
+    return bool(_source_files(submission))
 
 
 def _source_files(folder: Path, any_file: bool = False) -> list[Path]:

@@ -49,7 +49,7 @@ from typing import Any
 from nlpdojo_autograder.course.attempts import record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.roster import without_work
-from nlpdojo_autograder.course.schema import stored_time
+from nlpdojo_autograder.course.schema import stored_submission_time
 from nlpdojo_autograder.course.store import Course, Student
 from nlpdojo_autograder.grading.results import (
     STATUSES,
@@ -446,7 +446,7 @@ def _recorded(course: Course, student: str, assignment: str, when: datetime) -> 
     of an earlier export, and is history in this one)."""
     return course.conn.execute(
         "SELECT 1 FROM attempts WHERE student = ? AND assignment = ? AND submitted_at = ? AND "
-        "submitted_from = 'gradescope'", (student, assignment, stored_time(when))
+        "submitted_from = 'gradescope'", (student, assignment, stored_submission_time(when))
     ).fetchone() is not None
 
 

@@ -24,6 +24,7 @@ from nlpdojo.cli.common import err_console, print_error, print_warning
 from nlpdojo_autograder.course import policy
 from nlpdojo_autograder.course.attempts import (
     attempts,
+    holds_sources,
     modified_at,
     read_manifest,
     record_attempt,
@@ -47,6 +48,7 @@ class CourseRecording:
     match: FolderMatch | None = None
     recorded: int = 0
     already: int = 0
+    empty: int = 0  # folders with no source file: nothing submitted, nothing recorded
     warnings: list[str] = field(default_factory=list)
     #: what :meth:`prepare` said before a cohort's grading, in short, said again at its end
     said: list[str] = field(default_factory=list)
@@ -118,6 +120,12 @@ class CourseRecording:
             sid = self.match.matched[folder.name].id
         else:
             return None
+        if not holds_sources(folder):  # nothing submitted: no attempt (dated by the folder
+            # alone, a 0 before the deadline outranked a later late submission)
+            self.empty += 1
+            self.said.append(f"{sid}: {folder.name} holds no .py or .ipynb file: nothing "
+                             "submitted, no attempt recorded")
+            return None
         try:
             if self.submitted_at is not None:
                 when, source = self.submitted_at, "given"
@@ -167,6 +175,10 @@ class CourseRecording:
         if problem:
             print_error(problem)
             return
+        if self.empty:
+            print_error(f"{submission} holds no .py or .ipynb file: nothing submitted, no "
+                        "attempt recorded")
+            return
         state = "recorded" if self.recorded else "already recorded (kept as it was)"
         err_console.print(f"attempt of {self.student} at {self.assignment.id} {state} in "
                           f"{self.course.path}", markup=False)
@@ -179,6 +191,7 @@ class CourseRecording:
         again = "".join(f"\n  - {line}" for line in self.said)
         return (f"course {self.course.path}, assignment {self.assignment.id}: {self.recorded} "
                 f"attempt(s) recorded, {self.already} recorded before (kept as they were)"
+                + (f", {self.empty} folder(s) with nothing submitted" if self.empty else "")
                 + (f"; to note:{again}" if again else ""))
 
     def close(self) -> None:

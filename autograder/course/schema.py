@@ -51,7 +51,7 @@ import sqlite3
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 #: zlib's level for stored results (6, its default: 9 saves ~2% more at twice the time)
 ZLIB_LEVEL = 6
@@ -247,6 +247,18 @@ def stored_time(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment.isoformat()} has no time zone")
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def stored_submission_time(moment: datetime) -> str:
+    """A submission's aware ``moment`` as the course file stores it (:func:`stored_time`), a
+    fraction of a second counted as a whole one: never stored earlier than it was, so a
+    submission 0.6 s past a due date (or its grace) is late, as it was (truncated, it was on
+    time: a TA's trial)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone")
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return stored_time(moment)
 
 
 def read_time(text: str) -> datetime:

@@ -14,6 +14,7 @@ from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.recording import course_recording, manifest_by_folder
 from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_autograder.course.schema import stored_submission_time
 from nlpdojo_autograder.course.store import COURSE_ENV, Course
 from tests.course.helpers import TABLE, make_course, synthetic_result
 
@@ -337,3 +338,41 @@ def test_students_without_a_folder_are_told_apart_by_their_standing(db, tmp_path
     recording.close()
     assert line == ("3 student(s) have no folder here: 1 with an attempt recorded before "
                     "(kept); 1 not due yet; 1 excused")
+
+
+def test_a_fraction_of_a_second_past_the_due_date_is_late(db, tmp_path):
+    """A TA's trial: times were stored truncated to the second, so a submission 0.6 s past
+    the due date (a manifest's 23:59:59.6 against 23:59:59) was on time. A submission's time
+    is stored rounded up, never earlier than it was; a whole second is kept as it is."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    result = synthetic_result({"q1": (4, 4), "q2": (6, 6)})
+    with Course.open(db) as course:
+        for when, sha in ((datetime(2027, 1, 20, 23, 59, 58, 400_000, tzinfo=UTC), "1"),
+                          (datetime(2027, 1, 20, 23, 59, 59, tzinfo=UTC), "2")):
+            result.submission_sha256 = sha * 64
+            record_attempt(course, "s1", "a1", result, submitted_at=when,
+                           submitted_from="given")
+        stored = [a.submitted_at.isoformat() for a in attempts(course, "s1", "a1")]
+    assert stored == ["2027-01-20T23:59:59+00:00", "2027-01-20T23:59:59+00:00"]
+    assert stored_submission_time(datetime(2027, 1, 20, 23, 59, 59, 600_000, tzinfo=UTC)) \
+        == "2027-01-21T00:00:00+00:00"
+
+
+def test_an_empty_folder_is_no_attempt(db, tmp_path):
+    """A TA's trial: a cohort's empty folder (a student who submitted nothing) was recorded
+    as a graded attempt of 0 points, dated by the folder, which under last-before-deadline
+    outranked the student's later, late submission. It records nothing and is said."""
+    empty = tmp_path / "ann"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("later\n")
+    found = course_recording(db, **options(assignment="a1", submissions=tmp_path))
+    found.prepare([empty])
+    assert found.record(empty, synthetic_result({"q1": (0, 4), "q2": (0, 6)})) is None
+    assert (found.recorded, found.empty) == (0, 1)
+    assert "ann holds no .py or .ipynb file: nothing submitted" in found.summary()
+    assert "1 folder(s) with nothing submitted" in found.summary()
+    found.close()
+    with Course.open(db) as course:
+        assert attempts(course, "s1", "a1") == []
