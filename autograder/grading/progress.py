@@ -123,8 +123,8 @@ class LiveProgress(Listener):
     def finished(self, topic: str, check: Check, result: CheckResult) -> None:
         self.current = None
         if self.live is not None:
-            if self.spinner is not None:
-                self.spinner.update(text=Text("…"))  # the next check starts
+            assert self.spinner is not None  # (made with the live display)
+            self.spinner.update(text=Text("…"))  # the next check starts
             self.live.console.print(finished_line(topic, result))
 
 

@@ -480,3 +480,25 @@ def test_a_numpy_scalar_setting_goes_as_a_python_number(tmp_path):
     assert type(sent[0]) is float and sent[0] == 0.42
     assert type(sent[1][0]) is int and type(sent[2]["p"]) is float
     assert isinstance(sent[3], np.ndarray)  # arrays are left as they are
+
+
+def test_a_values_payloads_output_names_give_back_the_output_shapes(tmp_path):
+    """A student release's grading knows a forward's true output shapes from its fixture's
+    expected outputs alone: the names ``_output_payload`` writes (one array; a tuple, numbered
+    or by the case's ``outputs``) are the ones ``_known_output_shapes`` reads back."""
+    from nlpdojo_autograder.authoring.builders.cases import (
+        LayerCase,
+        _known_output_shapes,
+        _output_payload,
+    )
+
+    ctx = _ctx(_module(), tmp_path)
+    arrays = (np.zeros((2, 3)), np.zeros((2, 5)))
+    for outputs, output in ((None, arrays[0]), (None, arrays), (("h", "c"), arrays)):
+        case = LayerCase((), {}, lambda rng: (), outputs=outputs)
+        payload = _output_payload(ctx, "Cell", case, output)
+        want = [a.shape for a in (output if isinstance(output, tuple) else (output,))]
+        assert _known_output_shapes({**payload, "grad x": np.zeros(4)}, case) == want
+    assert _known_output_shapes({"grad x": np.zeros(4)}, LayerCase((), {}, lambda rng: ())) is None
+    named = LayerCase((), {}, lambda rng: (), outputs=("h", "c"))
+    assert _known_output_shapes({"h": np.zeros(2)}, named) is None  # c missing

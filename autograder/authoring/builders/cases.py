@@ -6,6 +6,7 @@ settings a check draws per grading (:func:`settings_rng`, :func:`drawn_setting`)
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -267,16 +268,39 @@ def _grad_key(case: LayerCase, name: str) -> str:
     return f"dL/d{name}" if case.names is not None else f"grad {name}"
 
 
+#: the payload's name of a forward's output that is one array
+SINGLE_OUTPUT = "output"
+
+
+def _output_names(case: LayerCase, count: int) -> tuple[str, ...]:
+    """The payload's names of a forward's output that is a tuple of ``count`` arrays: the
+    case's ``outputs``, else ``output 0``, ``output 1``, ..."""
+    return case.outputs or tuple(f"{SINGLE_OUTPUT} {k}" for k in range(count))
+
+
 def _output_payload(ctx: Context, cls: str, case: LayerCase, output: Any) -> Payload:
-    """The forward's output by name: ``output``, or one entry per array of a tuple."""
+    """The forward's output by name: :data:`SINGLE_OUTPUT`, or one entry per array of a
+    tuple (:func:`_output_names`)."""
     if not isinstance(output, (tuple, list)):
-        return {"output": ctx.to_numpy(output, f"{cls}.forward's output")}
-    names = case.outputs or tuple(f"output {k}" for k in range(len(output)))
+        return {SINGLE_OUTPUT: ctx.to_numpy(output, f"{cls}.forward's output")}
+    names = _output_names(case, len(output))
     if len(names) != len(output):
         raise CheckFailure(f"{cls}.forward's output holds {len(output)} arrays; it should hold "
                            f"{len(names)}: {', '.join(names)}")
     return {n: ctx.to_numpy(o, f"{cls}.forward's {n}") for n, o in zip(names, output,
                                                                       strict=True)}
+
+
+def _known_output_shapes(known: Payload, case: LayerCase) -> list[tuple[int, ...]] | None:
+    """The shapes of the forward's outputs in a values check's expected payload (the names
+    :func:`_output_payload` gives them); None where it holds none of them."""
+    if SINGLE_OUTPUT in known:
+        return [tuple(np.shape(known[SINGLE_OUTPUT]))]
+    names = _output_names(case, len(known))  # numbered: as many as the payload could hold
+    present = list(itertools.takewhile(lambda name: name in known, names))
+    if not present or (case.outputs and len(present) < len(names)):
+        return None
+    return [tuple(np.shape(known[name])) for name in present]
 
 
 def stand_in_cell(kind: str, input_size: int, hidden_size: int) -> tuple[str, int, int]:

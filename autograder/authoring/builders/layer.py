@@ -31,6 +31,7 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _grad_outputs,
     _gradient_shape_problem,
     _input_names,
+    _known_output_shapes,
     _layer_at_scale,
     _output_payload,
     _output_shape,
@@ -411,21 +412,6 @@ def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: 
         payload.update({f"{name} {EVAL_KEY}{label}": value for name, value in
                         _output_payload(ctx, cls, case, output).items()})
     return payload
-
-
-def _known_output_shapes(known: Payload, case: LayerCase) -> list[tuple[int, ...]] | None:
-    """The shapes of the forward's outputs in a values check's expected payload (the keys
-    :func:`~.cases._output_payload` gives them: ``output``, ``case.outputs``' names or
-    ``output 0``, ``output 1``, ...); None where it holds none of them."""
-    if "output" in known:
-        return [tuple(np.shape(known["output"]))]
-    names = list(case.outputs or ())
-    if not names:
-        numbered = [k for k in known if k.startswith("output ") and k[7:].isdigit()]
-        names = sorted(numbered, key=lambda k: int(k[7:]))
-    if not names or any(name not in known for name in names):
-        return None
-    return [tuple(np.shape(known[name])) for name in names]
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
