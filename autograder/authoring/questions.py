@@ -43,6 +43,12 @@ def split(question: str) -> tuple[str, str]:
     return topic, name
 
 
+def selected(question: str, selection: Collection[str]) -> bool:
+    """Whether ``selection`` (topics and full question ids: ``grade``'s arguments, an
+    assignment's targets) selects the full id ``question``: it is named, or its topic is."""
+    return question in selection or question.split(".", 1)[0] in selection
+
+
 def _registry_exercise(name: str) -> Exercise:
     return get_registry().get("exercise", name)
 

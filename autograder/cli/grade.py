@@ -43,7 +43,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo.startup import imports_without_collection
-from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.authoring.questions import QuestionError, resolve, selected, split
 from nlpdojo_autograder.authoring.reference_runs import STORE_ENV as AT_SCALE_STORE_ENV
 from nlpdojo_autograder.cli.grade_options import (
     DEFAULT_MEMORY_MB,
@@ -785,6 +785,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     names = topics or _cohort_topics(root, folders)
     check_expected(names, options)
     check_writable(out_dir, folder=True)
+    _refuse_other_gradings_reports(out_dir, sorted(options.questions or names))
     if recording is not None:  # a report folder inside the course's sources replaces them
         recording.course.refuse_as_output(out_dir)
     _check_case_collisions(folders, out_dir)
@@ -1057,6 +1058,25 @@ def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: 
         write_report(result, fmt, folder / report_name)
     for name in _other_report_names(report_name):
         (folder / name).unlink(missing_ok=True)
+
+
+def _refuse_other_gradings_reports(out_dir: Path, names: list[str]) -> None:
+    """Refuse an ``out_dir`` that holds a cohort's reports of questions ``names`` does not
+    select (by the summary an earlier grading wrote there): this grading would replace them,
+    and leave beside its own the reports of submissions it does not grade again (a TA's
+    trial: a2's cohort graded into a1's report folder). A grading of the same questions again
+    replaces its reports, as ever (``--resume`` keeps them)."""
+    try:
+        earlier = json.loads((out_dir / SUMMARY_NAME).read_text(encoding="utf-8"))
+        questions = {f"{q['exercise']}.{q['question']}" for q in earlier["questions"]}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return  # none, or no summary of this grader's: nothing known to be replaced
+    other = sorted(q for q in questions if not selected(q, names))
+    if other:
+        shown = ", ".join(other[:4]) + (", ..." if len(other) > 4 else "")
+        raise UsageError(f"--output {out_dir} holds the reports of a grading of other "
+                         f"questions ({shown}); grading {', '.join(names)} there would replace "
+                         f"them: give another --output, or remove {out_dir} first")
 
 
 def _other_report_names(report_name: str) -> set[str]:

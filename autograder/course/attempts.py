@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.authoring.questions import selected
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.schema import (
     pack_result,
@@ -38,7 +39,7 @@ from nlpdojo_autograder.course.schema import (
     unpack_result,
     utc_now,
 )
-from nlpdojo_autograder.course.store import Assignment, Course, asks, nlpdojo_version
+from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.grade import REPLAYED_FROM, WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
@@ -221,7 +222,7 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
     # its points: the assignment's questions' only (a whole topic graded for a one-question
     # assignment counted 4 of 40, softmax's 4 of 4 among the topic's: 1 of 10 course points)
     asked = {q: pm for q, pm in question_points(result).items()
-             if asks(assignment.targets, q)}
+             if selected(q, assignment.targets)}
     if asked:
         score = sum(p for p, _ in asked.values())
         most = sum(m for _, m in asked.values())

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.authoring.questions import selected
 from nlpdojo_autograder.course import COURSE_ENV  # noqa: F401 - the course modules read it here
 from nlpdojo_autograder.course.config import (
     AssignmentSpec,
@@ -53,12 +54,6 @@ SOURCES_SUFFIX = "-sources"
 
 __all__ = ["BUSY_TIMEOUT_S", "COURSE_ENV", "Assignment", "Course", "CourseError", "Student",
            "course_path", "nlpdojo_version"]
-
-
-def asks(targets: Collection[str], question: str) -> bool:
-    """Whether an assignment of ``targets`` (topics and ``topic.question`` ids) asks
-    ``question`` (a ``topic.question`` id): it is named, or its topic is."""
-    return question in targets or question.split(".", 1)[0] in targets
 
 
 @dataclass(frozen=True)
@@ -328,7 +323,7 @@ class Course:
         def on_these(questions: set[str]) -> bool:
             topics = {q.split(".", 1)[0] for q in questions}
             return (bool(questions)
-                    and all(asks(wanted, q) for q in questions)
+                    and all(selected(q, wanted) for q in questions)
                     and all(t in questions if "." in t else t in topics for t in wanted))
 
         return sum(1 for questions in graded.values() if not on_these(questions))

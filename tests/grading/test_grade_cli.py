@@ -365,6 +365,27 @@ def test_a_cohort_graded_again_in_another_format_leaves_no_older_report(toy, mak
     assert 'data-field="similarity_written">' in (out / "dashboard.html").read_text()
 
 
+def test_a_cohort_of_other_questions_is_not_graded_into_an_earlier_cohorts_reports(
+        toy, make_submission, tmp_path):
+    """A TA's trial: a2's cohort graded with a1's --output replaced a1's reports without a
+    word (and left those of a1's submissions not in a2's cohort beside its own). A grading of
+    questions the earlier one did not grade is refused, its reports kept; the same questions
+    again, or a selection that holds them (their topic), replace them as before."""
+    make_submission(name="cohort/alice")
+    out = tmp_path / "out"
+    cohort = ["--submissions", str(tmp_path / "cohort"), "--seed", "0", "-o", str(out)]
+    assert runner.invoke(app, ["toy.scale", *cohort]).exit_code == 0
+    before = (out / "summary.json").read_text()
+    other = runner.invoke(app, ["toy.quadratic", *cohort])
+    assert other.exit_code == 2, other.output
+    said = " ".join(other.output.split())
+    assert "holds the reports of a grading of other questions (toy.scale)" in said
+    assert "give another --output" in said
+    assert (out / "summary.json").read_text() == before
+    for again in (["toy.scale"], ["toy"]):
+        assert runner.invoke(app, [*again, *cohort]).exit_code == 0
+
+
 def test_cohort_in_parallel(toy, make_submission, tmp_path):
     root = tmp_path / "cohort"
     root.mkdir()
