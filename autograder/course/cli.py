@@ -139,6 +139,12 @@ def roster_import_command(
         print_warning(f"{len(done.not_listed)} student(s) of the course are not in {file} and "
                       "are kept: " + ", ".join(f"{names.get(sid, '?')} ({sid})"
                                               for sid in done.not_listed))
+    if done.still_withdrawn:
+        print_warning(f"{len(done.still_withdrawn)} student(s) of {file} withdrew from the course "
+                      "and stay withdrawn (in no export): "
+                      + ", ".join(done.still_withdrawn[:5])
+                      + (", ..." if len(done.still_withdrawn) > 5 else "")
+                      + "; `dojo course roster withdraw ID --restore` enrols one again")
     if keyless:  # found out only at `match` or a grading otherwise
         print_warning(f"{len(keyless)} student(s) have no {key}, and this course matches "
                       f"submission folders by {key} (submissions_key): no folder will match "

@@ -53,6 +53,9 @@ class RosterImport:
     added: tuple[str, ...]
     updated: tuple[str, ...]
     not_listed: tuple[str, ...]  # students of the course the file no longer lists (kept)
+    #: students the file lists who withdrew: they stay withdrawn (an import enrols no one
+    #: again: the LMS's roster lags a drop by days)
+    still_withdrawn: tuple[str, ...] = ()
 
 
 @dataclass
@@ -274,7 +277,9 @@ def import_roster(course: Course, path: Path) -> RosterImport:
                 updated.append(s.id)
     listed = {s.id for s in roster.students}
     return RosterImport(roster, tuple(added), tuple(updated),
-                        tuple(sid for sid in before if sid not in listed))
+                        tuple(sid for sid in before if sid not in listed),
+                        tuple(s.id for s in roster.students
+                              if s.id in before and before[s.id].withdrawn))
 
 
 def _refuse_second_identities(path: Path, roster: Roster, before: dict[str, Student]) -> None:

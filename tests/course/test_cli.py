@@ -299,6 +299,9 @@ def test_a_withdrawn_student_is_kept_with_their_history_and_out_of_the_exports(t
                                     "s2,Dana,dana@x.edu,dana\n")
     code, said = dojo("course", "roster", "import", "r.csv")
     assert "0 updated" in said  # the roster again changes no one, nor her withdrawal
+    said = " ".join(said.split())  # and says that she stays withdrawn (a TA's trial: silent)
+    assert "1 student(s) of r.csv withdrew from the course and stay withdrawn" in said
+    assert ": s2; `dojo course roster withdraw ID --restore` enrols one again" in said
     code, said = dojo("course", "roster", "withdraw", "s2", "--restore", "--reason", "back")
     assert code == 0 and "enrolled again" in said
     assert dojo("course", "export", "-f", "canvas", "-o", "c.csv")[0] == 0
