@@ -10,6 +10,7 @@ error, never a traceback. Options are checked before any grading starts.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import json
 import math
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack
 from pathlib import Path
@@ -350,10 +352,9 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
         try:
             folder, notebook = (None, None) if solutions else _submission_folder(
-                submission, Path(tmp), options)
+                submission, Path(tmp), options, expect=functools.partial(
+                    _require_notebooks_topic, path=given, names=topic_names))
             names = topic_names or _default_topics(folder, solutions)
-            if notebook is not None:
-                _require_notebooks_topic(notebook, submission or _default_submission(), names)
             replay_options["topics"] = names
             check_expected(names, options)
             if prepared:
@@ -592,7 +593,8 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
 
 
 def _submission_folder(submission: Path | None, tmp: Path, options: Any,
-                       within: Path | None = None) -> tuple[Path, Any]:
+                       within: Path | None = None,
+                       expect: Callable[[str], None] | None = None) -> tuple[Path, Any]:
     """``(folder, notebook)``: the folder to grade (``grade()`` snapshots it) and ``None``; or
     for a notebook, the package rebuilt from it and its
     :class:`~nlpdojo_autograder.release.notebook_submission.NotebookSubmission`: snapshotted
@@ -603,7 +605,8 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
         if not os.path.lexists(path):  # a usage error, as a missing folder is
             raise UsageError(f"notebook {path} does not exist")
         notebook = notebook_submission(path, tmp / "notebook-submission",
-                                       use_reference=options.use_reference, within=within)
+                                       use_reference=options.use_reference, within=within,
+                                       expect=expect)
         return notebook.folder, notebook
     if path.is_file():
         raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
@@ -618,19 +621,20 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
     if notebook is not None:
         err_console.print(f"{path} holds no module of a topic, only the notebook "
                           f"{notebook.name}: grading the notebook")
-        return _submission_folder(notebook, tmp, options, within=path)
+        return _submission_folder(notebook, tmp, options, within=path, expect=expect)
     return path, None
 
 
-def _require_notebooks_topic(notebook: Any, path: Path, names: list[str]) -> None:
-    """Refuse a notebook graded as another topic than its own (``grade word_vectors --submission
-    neural_networks.ipynb``): its package holds only its own topic, so each check would say a
-    module is missing, not that the notebook is the wrong one."""
-    others = [n for n in names if n != notebook.topic]
+def _require_notebooks_topic(topic: str, *, path: Path, names: list[str]) -> None:
+    """Refuse a notebook of ``topic`` graded as another topic (``grade word_vectors
+    --submission neural_networks.ipynb``), as soon as its topic is read: its package holds only
+    its own topic, so each check would say a module is missing, not that the notebook is the
+    wrong one. ``names``: the topics asked for (none: the notebook's own)."""
+    others = [n for n in names if n != topic]
     if others:
         asked = ", ".join(others)
-        raise UsageError(f"{path} is the notebook of {notebook.topic}, not of {asked}: grade "
-                         f"{notebook.topic} --submission {path}, or give {asked}'s notebook "
+        raise UsageError(f"{path} is the notebook of {topic}, not of {asked}: grade "
+                         f"{topic} --submission {path}, or give {asked}'s notebook "
                          f"({others[0]}.ipynb)")
 
 

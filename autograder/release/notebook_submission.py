@@ -28,6 +28,7 @@ notebook lost 6.5 points of training checks to "not implemented" in silence).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,16 +62,21 @@ class NotebookSubmission:
 
 
 def notebook_submission(notebook: Path, work: Path, *, use_reference: bool,
-                        within: Path | None = None) -> NotebookSubmission:
+                        within: Path | None = None,
+                        expect: Callable[[str], None] | None = None) -> NotebookSubmission:
     """Snapshot ``notebook``, build its released template and materialise the package, all in
     the new folder ``work``. ``within``: the submission folder the notebook was found in (a
-    cohort's or Gradescope's), outside which no ``library/`` is looked for. Raises
+    cohort's or Gradescope's), outside which no ``library/`` is looked for. ``expect(topic)``:
+    called with the notebook's topic as soon as it is read, to refuse a notebook of another
+    topic before anything is built (where the build's own errors would hide why). Raises
     :class:`SubmissionError` or :class:`NotebookError` with what to do."""
     snap = take_snapshot(notebook, work / "notebook")
     if snap.files == 0:
         raise SubmissionError(f"notebook {notebook} does not exist")
     copy = snap.path / notebook.resolve().name
     topic, sources = _read(copy, notebook)
+    if expect is not None:
+        expect(topic)
     reference = _reference_dir(topic) if use_reference else None
     if reference is not None:
         _require_question_cells(notebook, reference, sources)

@@ -323,9 +323,17 @@ def test_the_library_folder_with_no_topic_named_says_to_give_its_parent(tmp_path
 
 def test_a_notebook_of_another_topic_is_named_as_such(tmp_path, monkeypatch):
     """``grade word_vectors.softmax --submission neural_networks.ipynb``: every check said a
-    module was missing from the submission; the notebook's own topic is named."""
+    module was missing from the submission; the notebook's own topic is named, as soon as it
+    is read (before its package is built, whose errors would hide why)."""
+    from nlpdojo_autograder.release import notebook_submission
     from nlpdojo_autograder.release.notebooks import build_notebook, dumps
     from tests.grading.courses import SOLUTIONS
+
+    def never(*args, **kwargs):
+        raise AssertionError("the package of a notebook of another topic was built")
+
+    for built in ("_template_from_reference", "_template_from_folder", "materialize_notebook"):
+        monkeypatch.setattr(notebook_submission, built, never)
 
     notebook = tmp_path / "neural_networks.ipynb"
     notebook.write_text(dumps(build_notebook(SOLUTIONS / "neural_networks", stub=False)))
