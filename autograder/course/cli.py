@@ -139,6 +139,15 @@ def roster_import_command(
         print_warning(f"{len(done.not_listed)} student(s) of the course are not in {file} and "
                       "are kept: " + ", ".join(f"{names.get(sid, '?')} ({sid})"
                                               for sid in done.not_listed))
+    if done.kept:
+        shown = {"login": "login", "email": "email", "sis_user_id": "SIS user id"}
+        print_warning(f"{file} leaves empty identifiers the course holds for "
+                      f"{len(done.kept)} student(s); kept: "
+                      + "; ".join(f"{sid} ({', '.join(shown[f] for f in fields)})"
+                                  for sid, fields in done.kept[:5])
+                      + ("; ..." if len(done.kept) > 5 else "")
+                      + ": an import never blanks an identifier, which folders and the LMS "
+                      "match students by")
     if done.still_withdrawn:
         print_warning(f"{len(done.still_withdrawn)} student(s) of {file} withdrew from the course "
                       "and stay withdrawn (in no export): "

@@ -56,6 +56,9 @@ class RosterImport:
     #: students the file lists who withdrew: they stay withdrawn (an import enrols no one
     #: again: the LMS's roster lags a drop by days)
     still_withdrawn: tuple[str, ...] = ()
+    #: ``(student id, fields)``: identifiers the file left empty for a known student, kept
+    #: (:func:`_merged`)
+    kept: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -254,10 +257,12 @@ def import_roster(course: Course, path: Path) -> RosterImport:
     # a student keeps their place; new ones follow the course's last, in the file's order (a
     # second file's places restarted at 1, interleaving a late enrolment with the first's)
     last = max((s.position for s in before.values()), default=0)
+    kept = []
     with course.transaction() as conn:
         for s in roster.students:
             if s.id in before:
-                s = replace(s, position=before[s.id].position)
+                s, fields = _merged(before[s.id], replace(s, position=before[s.id].position))
+                kept += [(s.id, fields)] if fields else []
             else:
                 last += 1
                 s = replace(s, position=last)
@@ -279,7 +284,23 @@ def import_roster(course: Course, path: Path) -> RosterImport:
     return RosterImport(roster, tuple(added), tuple(updated),
                         tuple(sid for sid in before if sid not in listed),
                         tuple(s.id for s in roster.students
-                              if s.id in before and before[s.id].withdrawn))
+                              if s.id in before and before[s.id].withdrawn), tuple(kept))
+
+
+#: the fields a student is matched and exported by, besides the id
+IDENTIFIERS = ("login", "email", "sis_user_id")
+
+
+def _merged(old: Student, new: Student) -> tuple[Student, tuple[str, ...]]:
+    """``new``, a file's row for the known student ``old``, and the identifiers kept: one the
+    row leaves empty (a file without that column: a plain roster has no SIS user id, and may
+    have no login) keeps its stored value, and a student of a Canvas export stays one (the
+    Canvas export writes their id as Canvas's ID). A plain roster imported after a Canvas
+    export blanked each login and SIS user id: no folder matched, and the Canvas export wrote
+    Canvas's ids as SIS user ids (an instructor's trial)."""
+    kept = tuple(f for f in IDENTIFIERS if not getattr(new, f) and getattr(old, f))
+    source = "canvas" if "canvas" in (old.source, new.source) else new.source
+    return replace(new, source=source, **{f: getattr(old, f) for f in kept}), kept
 
 
 def _refuse_second_identities(path: Path, roster: Roster, before: dict[str, Student]) -> None:

@@ -100,6 +100,23 @@ def test_importing_again_updates_and_keeps(course, tmp_path):
     assert [s.id for s in course.students()] == ["s1", "s2", "s3", "s4", "s5"]
 
 
+def test_a_roster_of_another_kind_blanks_no_identifier(course, tmp_path):
+    """An instructor's trial: a plain roster (no SIS user id, no login column) imported after
+    Canvas's export blanked each updated student's login and SIS user id, and made them plain
+    students: no folder matched by login, and the Canvas export wrote Canvas's id as a SIS
+    user id. The identifiers a file leaves empty are kept and said; a Canvas student stays
+    one; what the file does give (a new name, section) is taken."""
+    import_roster(course, write(tmp_path, CANVAS))
+    done = import_roster(course, write(tmp_path, "id,name,email,section\n"
+                                                 "101,Jane Doe,,Sec C\n"))
+    assert done.updated == ("101",)
+    assert done.kept == (("101", ("login", "email", "sis_user_id")),)
+    jane = course.student("101")
+    assert (jane.name, jane.section, jane.login, jane.email, jane.sis_user_id, jane.source) == (
+        "Jane Doe", "Sec C", "jdoe@uni.edu", "jdoe@uni.edu", "S101", "canvas")
+    assert match_folders(course, ["jdoe@uni.edu"]).matched["jdoe@uni.edu"].id == "101"
+
+
 PLAIN_OF_CANVAS = "id,name,email,login\nS101,\"Doe, Jane\",,jdoe@uni.edu\nS102,Rick,,rroe@uni.edu\n"
 
 
