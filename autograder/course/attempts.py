@@ -113,6 +113,11 @@ def uncovered(targets: tuple[str, ...] | list[str], topics: list[str],
     return missing
 
 
+#: a result's option, set by the Gradescope import only: another autograder's run, whose
+#: checks are no questions of nlpdojo's (its score is taken as the assignment's)
+OTHER_AUTOGRADER = "other_autograder"
+
+
 def graded_selection(result: GradingResult) -> tuple[list[str], list[str]]:
     """``(topics, questions)`` a result graded, as ``grade`` selected them (its options; a
     result without them, of an older grader: its exercises, taken as whole)."""
@@ -218,7 +223,9 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
     result = item.result
     require_countable(result, f"the grading of {sid}")
     assignment = course.assignment(item.assignment)
-    require_covered(assignment, *graded_selection(result), f"the grading of {sid}")
+    if not (item.submitted_from == "gradescope" and result.options.get(OTHER_AUTOGRADER)):
+        # (another autograder's run, imported: its points are the assignment's, below)
+        require_covered(assignment, *graded_selection(result), f"the grading of {sid}")
     # its points: the assignment's questions' only (a whole topic graded for a one-question
     # assignment counted 4 of 40, softmax's 4 of 4 among the topic's: 1 of 10 course points)
     asked = {q: pm for q, pm in question_points(result).items()

@@ -46,7 +46,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.attempts import OTHER_AUTOGRADER, record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.roster import without_work
 from nlpdojo_autograder.course.schema import stored_submission_time
@@ -291,10 +291,15 @@ def result_of(run: Run, default_max: float | None) -> GradingResult:
             message="the score Gradescope recorded (its results list no tests)")]
         warnings.append(f"no tests in Gradescope's results: out of {default_max:g}, the "
                         "largest total of the export")
+    ours = any(isinstance(t.get("extra_data"), dict) and t["extra_data"].get("exercise")
+               for t in tests)
     result = GradingResult(
         exercises=[ExerciseResult(name, name, checks) for name, checks in by_exercise.items()],
         backend="gradescope", device="", submission=run.key, seeds={}, versions={},
-        options={"imported_from": "gradescope", "gradescope_submission": run.key},
+        options={"imported_from": "gradescope", "gradescope_submission": run.key,
+                 # another autograder's run grades the assignment as that autograder was
+                 # set up to: its checks name no question of nlpdojo's to hold it to
+                 OTHER_AUTOGRADER: not ours},
         started_at=run.created_at.isoformat())
     if run.score is not None and abs(run.score - result.score) > 1e-6 and tests:
         warnings.append(f"Gradescope recorded a score of {run.score:g}; its tests sum to "

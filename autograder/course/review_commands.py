@@ -98,6 +98,8 @@ def import_gradescope_command(
     typer.echo(f"{assignment}: {first}")
     for line in rest:
         print_warning(line)
+    if done.refused:  # the others are recorded: a script still hears that some were not
+        raise typer.Exit(1)
 
 
 @report_errors

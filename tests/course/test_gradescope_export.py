@@ -266,3 +266,59 @@ def test_two_other_accounts_with_one_sid_are_both_left_out(roster_course, tmp_pa
     done = import_export(roster_course, "a1", export)
     assert attempts(roster_course, "s2", "a1") == []
     assert len(done.refused) == 2 and all("as 2 accounts are" in r for r in done.refused)
+
+
+def test_another_autograders_runs_are_recorded_as_the_assignments_points(roster_course,
+                                                                         tmp_path):
+    """An instructor's trial: an export of another autograder (tests with no nlpdojo check
+    in them) recorded nothing, each run refused as grading "gradescope, not all that
+    assignment a1 asks", with advice about `grade`. Its run's points are the assignment's; a
+    result file claiming to be another autograder's is still held to the assignment's
+    questions by every other way in."""
+    from datetime import UTC, datetime
+
+    from nlpdojo_autograder.course.attempts import record_attempt
+    from nlpdojo_autograder.course.gradescope_export import Run, result_of
+
+    export = tmp_path / "other"
+    export.mkdir()
+    other = json.dumps({"tests": [{"name": "t1", "score": 2, "max_score": 4},
+                                  {"name": "t2", "score": 3, "max_score": 3}]})
+    (export / "submission_metadata.yml").write_text(f"""---
+submission_1:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '111'
+    :email: ada@example.edu
+  :created_at: 2027-01-20 22:00:00.000000000 -08:00
+  :score: 5.0
+  :results: {other}
+  :history: []
+""")
+    (export / "submission_1").mkdir()
+    done = import_export(roster_course, "a1", export)
+    assert (done.recorded, done.refused) == (1, [])
+    (ada,) = attempts(roster_course, "s1", "a1")
+    assert (ada.score, ada.max_score) == (5.0, 7.0)
+    result = result_of(Run("x", datetime(2027, 1, 20, tzinfo=UTC), 5.0, json.loads(other),
+                           None), None)
+    with pytest.raises(CourseError, match="not all that assignment a1 asks"):
+        record_attempt(roster_course, "s2", "a1", result, submitted_from="given",
+                       submitted_at=datetime(2027, 1, 20, tzinfo=UTC))
+
+
+def test_the_command_exits_1_when_a_run_was_not_recorded(roster_course, tmp_path,
+                                                        monkeypatch):
+    """The others are recorded, and a script hears that one was not."""
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+
+    monkeypatch.setattr("nlpdojo_autograder.course.attempts.MAX_SOURCE_BYTES", 1000)
+    export = _export(tmp_path / "export")
+    (export / "submission_900002" / "plots.ipynb").write_text("{}" + " " * 2000)
+    result = CliRunner().invoke(build_app(), ["course", "import-gradescope", "a1", str(export),
+                                              "--course", str(roster_course.path)])
+    assert result.exit_code == 1, result.output
+    assert "a1: 2 attempt(s) recorded" in result.stdout
+    assert "1 run(s) could not be recorded (the others are)" in result.stderr
