@@ -36,6 +36,7 @@ a later one, records nothing twice.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import shutil
 import tempfile
@@ -258,10 +259,11 @@ def counted(run: Run) -> bool:
     return not (isinstance(mark, dict) and mark.get("counted") is False)
 
 
-def result_of(run: Run, default_max: float | None) -> GradingResult:
+def result_of(run: Run, default_max: tuple[float | None, str]) -> GradingResult:
     """The run's ``results.json`` as a result: a check per Gradescope test (nlpdojo's own
     tests carry their check's id, question and status in ``extra_data``). Without tests, one
-    check of the run's score out of ``default_max``."""
+    check of the run's score out of ``default_max`` (the total, and where it comes from)."""
+    most_possible, from_where = default_max
     tests = [t for t in (run.results or {}).get("tests") or [] if isinstance(t, dict)]
     by_exercise: dict[str, list[CheckResult]] = {}
     for n, test in enumerate(tests, 1):
@@ -282,15 +284,21 @@ def result_of(run: Run, default_max: float | None) -> GradingResult:
                         hidden=bool(extra.get("hidden", False))))
     warnings = []
     if not by_exercise:
-        if run.score is None or default_max is None:
+        if run.score is None:
             raise CourseError(f"Gradescope run {run.key} ({run.created_at.isoformat()}) has no "
                               "tests and no score: its points cannot be told")
+        if most_possible is None:
+            raise CourseError(f"Gradescope run {run.key} ({run.created_at.isoformat()}) has a "
+                              f"score ({run.score:g}) but no tests, and no run of the export "
+                              "lists tests to take the autograder's total from: give it with "
+                              "--points-possible N")
         by_exercise["gradescope"] = [CheckResult(
             id="score", question="score", kind="custom", score=run.score,
-            max_score=default_max, status="passed" if run.score >= default_max else "failed",
+            max_score=most_possible,
+            status="passed" if run.score >= most_possible else "failed",
             message="the score Gradescope recorded (its results list no tests)")]
-        warnings.append(f"no tests in Gradescope's results: out of {default_max:g}, the "
-                        "largest total of the export")
+        warnings.append(f"no tests in Gradescope's results: out of {most_possible:g}, "
+                        f"{from_where}")
     ours = any(isinstance(t.get("extra_data"), dict) and t["extra_data"].get("exercise")
                for t in tests)
     result = GradingResult(
@@ -386,10 +394,17 @@ def _same_person(roster_name: str, submitter_name: str) -> bool:
     return not theirs or mine <= theirs or theirs <= mine
 
 
-def import_export(course: Course, assignment: str, export: Path) -> GradescopeImport:
+def import_export(course: Course, assignment: str, export: Path, *,
+                  points_possible: float | None = None) -> GradescopeImport:
     """Record every counted run of the export (a zip, or its folder) as attempts at
     ``assignment``. Each attempt is one transaction (:func:`record_attempt`); a run already
-    recorded (by its time, from Gradescope) is left as it is."""
+    recorded (by its time, from Gradescope) is left as it is. ``points_possible``: the
+    autograder's total, for runs that list no tests (default: the largest total of the
+    export's runs that do)."""
+    if points_possible is not None and not (math.isfinite(points_possible)
+                                            and points_possible > 0):
+        raise CourseError(f"--points-possible {points_possible:g}: give the autograder's "
+                          "total, a number above 0")
     course.assignment(assignment)
     students = course.students()
     if not students:
@@ -398,17 +413,21 @@ def import_export(course: Course, assignment: str, export: Path) -> GradescopeIm
     if export.is_file() and zipfile.is_zipfile(export):
         with tempfile.TemporaryDirectory(prefix="nlpdojo-gradescope-export-") as tmp:
             return _import(course, assignment, read_export(_unzip(export, Path(tmp))),
-                           students)
+                           students, points_possible)
     if not export.exists():
         raise CourseError(f"{export} does not exist: give the zip of Gradescope's Export "
                           "Submissions, or the folder it unpacks to")
-    return _import(course, assignment, read_export(export), students)
+    if export.is_file():
+        raise CourseError(f"{export} is not a zip archive: give the zip of Gradescope's Export "
+                          "Submissions, or the folder it unpacks to")
+    return _import(course, assignment, read_export(export), students, points_possible)
 
 
 def _import(course: Course, assignment: str, submissions: list[ExportedSubmission],
-            students: list[Student]) -> GradescopeImport:
+            students: list[Student], points_possible: float | None) -> GradescopeImport:
     done = GradescopeImport()
-    default_max = _largest_total(submissions)
+    default_max = (points_possible, "--points-possible") if points_possible is not None else (
+        _largest_total(submissions), "the largest total of the export's runs")
     seen: set[str] = set()
     refused = _other_accounts(students, submissions)
     for sub in submissions:

@@ -89,11 +89,15 @@ def import_gradescope_command(
     assignment: Annotated[str, typer.Argument(help="The assignment's id in the course.")],
     export: Annotated[Path, typer.Argument(
         help="The zip of Gradescope's Review Grades > Export Submissions (or its folder).")],
+    points_possible: Annotated[float | None, typer.Option(
+        "--points-possible", metavar="N",
+        help="The autograder's total, for runs whose results list no tests (default: the "
+             "largest total of the export's runs that list them).")] = None,
     course: CourseOption = None,
 ) -> None:
     """Record Gradescope's Export Submissions as attempts at ASSIGNMENT."""
     with Course.open(course_path(course)) as opened:
-        done = import_export(opened, assignment, export)
+        done = import_export(opened, assignment, export, points_possible=points_possible)
     first, *rest = done.report()
     typer.echo(f"{assignment}: {first}")
     for line in rest:

@@ -208,6 +208,37 @@ def test_bad_exports_say_what_to_give(roster_course, tmp_path):
     assert not (tmp_path.parent / "outside.yml").exists()
     with pytest.raises(CourseError, match="no assignment 'a9'"):
         import_export(roster_course, "a9", tmp_path)
+    (tmp_path / "bad.zip").write_text("not a zip")  # (it said: holds no ...metadata.yml)
+    with pytest.raises(CourseError, match="bad.zip is not a zip archive: give the zip"):
+        import_export(roster_course, "a1", tmp_path / "bad.zip")
+    with pytest.raises(CourseError, match="--points-possible 0: give the autograder's total"):
+        import_export(roster_course, "a1", tmp_path, points_possible=0)
+
+
+def test_a_run_with_a_score_and_no_tests_takes_the_total_given(roster_course, tmp_path):
+    """An instructor's trial: where no run of the export lists tests, a run with a score was
+    refused as having "no tests and no score". Said as it is, with the way out: the
+    autograder's total given (--points-possible)."""
+    export = tmp_path / "scores"
+    export.mkdir()
+    (export / "submission_metadata.yml").write_text("""---
+submission_1:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '111'
+    :email: ada@example.edu
+  :created_at: 2027-01-20 22:00:00.000000000 -08:00
+  :score: 5.0
+  :history: []
+""")
+    (export / "submission_1").mkdir()
+    done = import_export(roster_course, "a1", export)
+    assert done.recorded == 0
+    assert "has a score (5) but no tests, and no run of the export lists tests" in (
+        done.refused[0]) and "--points-possible N" in done.refused[0]
+    done = import_export(roster_course, "a1", export, points_possible=8)
+    (ada,) = attempts(roster_course, "s1", "a1")
+    assert (done.recorded, ada.score, ada.max_score) == (1, 5.0, 8.0)
 
 
 def test_the_command_reports_what_it_recorded(roster_course, tmp_path):
@@ -301,7 +332,7 @@ submission_1:
     (ada,) = attempts(roster_course, "s1", "a1")
     assert (ada.score, ada.max_score) == (5.0, 7.0)
     result = result_of(Run("x", datetime(2027, 1, 20, tzinfo=UTC), 5.0, json.loads(other),
-                           None), None)
+                           None), (None, ""))
     with pytest.raises(CourseError, match="not all that assignment a1 asks"):
         record_attempt(roster_course, "s2", "a1", result, submitted_from="given",
                        submitted_at=datetime(2027, 1, 20, tzinfo=UTC))
