@@ -20,7 +20,6 @@ Gradescope's metadata, or else from the newest modification time of the submissi
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any
 
 from nlpdojo_autograder.authoring.questions import selected
 from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.csv_input import read_rows
 from nlpdojo_autograder.course.schema import (
     pack_result,
     read_time,
@@ -434,25 +434,17 @@ def _graded_at(result: GradingResult) -> str:
 
 
 # -- submission times ------------------------------------------------------------------------
+#: the header of a manifest
+MANIFEST_COLUMNS = ("folder", "submitted_at")
+
+
 def read_manifest(path: Path, zone: str = "") -> dict[str, datetime]:
     """``{folder: submitted_at}`` from a manifest CSV with the header ``folder,submitted_at``
     (times in ISO 8601 with their offset; without one only where ``zone`` names the course's
     time zone)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CourseError(f"manifest {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise CourseError(f"manifest {path} is not UTF-8 text; save it as CSV (UTF-8)") from None
-    rows = list(csv.reader(text.splitlines(), delimiter=_delimiter(text)))
-    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["folder", "submitted_at"]:
-        raise CourseError(f"manifest {path}: its first line must be the header "
-                          "folder,submitted_at (one row per submission folder)")
     found: dict[str, datetime] = {}
     wrong: list[str] = []  # every bad row at once: a TA fixing 300 rows ran it once per row
-    for line, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in read_rows(path, "manifest", MANIFEST_COLUMNS):
         if len(row) < 2:
             wrong.append(f"line {line}: give folder,submitted_at")
             continue
@@ -470,11 +462,6 @@ def read_manifest(path: Path, zone: str = "") -> dict[str, datetime]:
         raise CourseError(f"manifest {path}: {len(wrong)} row(s) to fix (nothing was read): "
                           f"{shown}")
     return found
-
-
-def _delimiter(text: str) -> str:
-    head = text.split("\n", 1)[0]
-    return ";" if head.count(";") > head.count(",") else ","
 
 
 def modified_at(folder: Path) -> datetime:

@@ -13,7 +13,6 @@ export and ``dojo course history`` shows.
 
 from __future__ import annotations
 
-import csv
 import getpass
 import math
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from nlpdojo_autograder.course.attempts import attempts
 from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.csv_input import read_rows
 from nlpdojo_autograder.course.schema import read_time, utc_now
 from nlpdojo_autograder.course.store import Course
 
@@ -75,24 +75,15 @@ def lowered(course: Course, override: Override) -> list[str]:
     return said
 
 
+#: the header of an overrides file
+OVERRIDE_COLUMNS = ("student", "assignment", "question", "points", "reason")
+
+
 def import_overrides(course: Course, path: Path, by: str | None = None) -> list[Override]:
     """Every override of a CSV with the header ``student,assignment,question,points,reason``
     (``question`` empty: the whole assignment; ``points`` ``EX``: excused), all or none."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CourseError(f"overrides file {path} does not exist") from None
-    head = text.split("\n", 1)[0]
-    rows = list(csv.reader(text.splitlines(),
-                           delimiter=";" if head.count(";") > head.count(",") else ","))
-    header = [c.strip().lower() for c in rows[0]] if rows else []
-    if header[:5] != ["student", "assignment", "question", "points", "reason"]:
-        raise CourseError(f"overrides file {path}: its header must be "
-                          "student,assignment,question,points,reason")
     given = []
-    for line, row in enumerate(rows[1:], 2):
-        if not any(c.strip() for c in row):
-            continue
+    for line, row in read_rows(path, "overrides file", OVERRIDE_COLUMNS):
         if len(row) < 5:
             raise CourseError(f"overrides file {path}, line {line}: give student, assignment, "
                               "question (or nothing), points (or EX) and a reason")
@@ -110,6 +101,7 @@ def import_overrides(course: Course, path: Path, by: str | None = None) -> list[
 
 def _write(course: Course, given, by: str | None) -> list[Override]:
     rows = []
+    said: dict[tuple[str, str, str], str] = {}  # (student, assignment, question): where
     for student, assignment, question, points, excused, reason, *where in given:
         prefix = f"{where[0]}: " if where else ""
         try:
@@ -118,6 +110,12 @@ def _write(course: Course, given, by: str | None) -> list[Override]:
         except CourseError as exc:
             raise CourseError(f"{prefix}{exc}" + ("; nothing was recorded" if where else "")
                               ) from None
+        key = tuple(rows[-1][:3])
+        if key in said:  # a file's two rows of one: both were recorded, the last counting
+            raise CourseError(f"{prefix}{key[0]}'s {key[2] or key[1]} is overridden by "
+                              f"{said[key].rpartition(', ')[2]} too: keep one; nothing was "
+                              "recorded")
+        said[key] = where[0] if where else ""
     author, now = who(by), utc_now()
     ids = []
     with course.transaction() as conn:

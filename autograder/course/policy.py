@@ -23,7 +23,6 @@ bank is spent in the order the deadlines came. On each:
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from nlpdojo_autograder.course.attempts import (
     attempts_without_questions,
 )
 from nlpdojo_autograder.course.config import CourseError, aware, local_time
+from nlpdojo_autograder.course.csv_input import read_rows
 from nlpdojo_autograder.course.overrides import Override, current_overrides, who
 from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
 from nlpdojo_autograder.course.store import Assignment, Course, Student
@@ -122,32 +122,28 @@ def add_extension(course: Course, student: str, assignment: str, due: datetime, 
     return _write_extensions(course, [(student, assignment, due, reason)], by)[0]
 
 
+#: the header of an extensions file
+EXTENSION_COLUMNS = ("student", "assignment", "due", "reason")
+
+
 def import_extensions(course: Course, path) -> list[Extension]:
     """Every extension of a CSV with the header ``student,assignment,due,reason``, all or
     none (an unknown student or assignment, a due date without a time zone refuse the file)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CourseError(f"extensions file {path} does not exist") from None
-    head = text.split("\n", 1)[0]
-    rows = list(csv.reader(text.splitlines(),
-                           delimiter=";" if head.count(";") > head.count(",") else ","))
-    header = [c.strip().lower() for c in rows[0]] if rows else []
-    if header[:4] != ["student", "assignment", "due", "reason"]:
-        raise CourseError(f"extensions file {path}: its header must be "
-                          "student,assignment,due,reason")
     zone = course.meta("timezone") or ""
     given = []
-    for line, row in enumerate(rows[1:], 2):
-        if not any(c.strip() for c in row):
-            continue
+    lines: dict[tuple[str, str], int] = {}
+    for line, row in read_rows(path, "extensions file", EXTENSION_COLUMNS):
         if len(row) < 4 or not row[3].strip():
             raise CourseError(f"extensions file {path}, line {line}: give student, assignment, "
                               "due and a reason")
         where = f"extensions file {path}, line {line}"
-        given.append((_known_student(course, row[0].strip(), where),
-                      _known_assignment(course, row[1].strip(), where),
-                      aware(row[2], zone, f"{where}, due"), row[3].strip()))
+        key = (_known_student(course, row[0].strip(), where),
+               _known_assignment(course, row[1].strip(), where))
+        if key in lines:  # (both were written, the last one standing, without a word)
+            raise CourseError(f"{where}: {key[0]}'s extension of {key[1]} is on line "
+                              f"{lines[key]} too: keep one; nothing was imported")
+        lines[key] = line
+        given.append((*key, aware(row[2], zone, f"{where}, due"), row[3].strip()))
     return _write_extensions(course, given, None)
 
 

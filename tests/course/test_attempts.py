@@ -141,6 +141,9 @@ def test_a_manifest_is_read_strictly(tmp_path):
     path.write_text("folder,submitted_at\nann,2027-01-20T10:00Z\nann,2027-01-21T10:00Z\n")
     with pytest.raises(CourseError, match="line 3: folder 'ann' is listed twice"):
         read_manifest(path)
+    path.write_text("folder,submitted_at\nann,2027-01-20T10:00Z,extra\n")  # (dropped)
+    with pytest.raises(CourseError, match="line 2: 3 cells for 2 columns"):
+        read_manifest(path)
     path.write_text("name,time\nann,2027-01-20T10:00Z\n")
     with pytest.raises(CourseError, match="header folder,submitted_at"):
         read_manifest(path)

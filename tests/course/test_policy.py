@@ -156,6 +156,51 @@ def test_extensions_file_refuses_an_unknown_student_and_a_naive_date(tmp_path):
         assert course.conn.execute("SELECT COUNT(*) FROM extensions").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    (b"\xff\xfestudent", "is not UTF-8 text; save it as CSV"),  # (an internal error)
+    ("student,assignment,due,reason\n", "holds its header and no row"),  # (silent)
+    ("student,assignment,due,reason\ns1,a1,2027-01-25T23:59:00-08:00,flu,extra\n",
+     "line 2: 5 cells for 4 columns"),  # (the cell past the header was dropped)
+    ("student,assignment,due,reason\ns1,a1,2027-01-25T23:59:00-08:00,flu\n"
+     "s1,a1,2027-01-26T23:59:00-08:00,more flu\n",
+     "line 3: s1's extension of a1 is on line 2 too"),  # (the last one stood)
+])
+def test_an_extensions_file_a_spreadsheet_got_wrong_is_refused(tmp_path, text, said):
+    """An instructor's trial: each of these was taken (or crashed) without a word."""
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        bad = tmp_path / "ext.csv"
+        if isinstance(text, bytes):
+            bad.write_bytes(text)
+        else:
+            bad.write_text(text)
+        with pytest.raises(CourseError, match=said):
+            import_extensions(course, bad)
+        assert course.conn.execute("SELECT COUNT(*) FROM extensions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    (b"student,assignment\xff", "is not UTF-8 text"),
+    ("student,assignment,question,points,reason\ns1,a1,,3,regrade,extra\n",
+     "line 2: 6 cells for 5 columns"),
+    ("student,assignment,question,points,reason\ns1,a1,,3,regrade\ns1@uni.edu,a1,,4,again\n",
+     "line 3: s1's a1 is overridden by line 2 too"),
+])
+def test_an_overrides_file_a_spreadsheet_got_wrong_is_refused(tmp_path, text, said):
+    from nlpdojo_autograder.course.overrides import import_overrides, overrides
+
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        bad = tmp_path / "ov.csv"
+        if isinstance(text, bytes):
+            bad.write_bytes(text)
+        else:
+            bad.write_text(text)
+        with pytest.raises(CourseError, match=said):
+            import_overrides(course, bad)
+        assert overrides(course) == []
+
+
 @pytest.mark.parametrize(("counts", "number", "score"), [
     ("last-before-deadline", 1, 10.0),  # on time, half right
     ("last", 2, 18.0),                  # 3 days late: 2 from the bank, 10% off
