@@ -125,6 +125,9 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
         "assignments": rows,
         "overrides": [{"assignment": o.assignment, "question": o.question or None,
                        "points": o.points, "excused": o.excused, "reason": o.reason,
-                       "by": o.created_by, "at": shown(o.created_at)}
+                       "by": o.created_by, "at": shown(o.created_at),
+                       "removed": (None if o.in_force else
+                                   f"removed by {o.removed_by} {shown(o.removed_at)}: "
+                                   f"{o.removed_reason}")}
                       for o in overrides(course, s.id)],
     }

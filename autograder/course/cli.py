@@ -27,7 +27,14 @@ from nlpdojo_autograder.course.config import (
     local_time,
 )
 from nlpdojo_autograder.course.exports import FORMATS, MISSING, MOODLE_IDS, export
-from nlpdojo_autograder.course.overrides import add_override, import_overrides, lowered, who
+from nlpdojo_autograder.course.overrides import (
+    add_override,
+    import_overrides,
+    lowered,
+    overrides,
+    remove_override,
+    who,
+)
 from nlpdojo_autograder.course.policy import (
     add_extension,
     gradebook,
@@ -339,6 +346,7 @@ def history_command(
         s = opened.student(student)
         book = gradebook(opened)
         tries = attempts(opened, student=s.id)
+        removed = [o for o in overrides(opened, s.id) if not o.in_force]
         zone = opened.meta("timezone") or ""
     typer.echo(f"{s.name} ({s.id}{', ' + s.login if s.login else ''}"
                f"{', ' + s.section if s.section else ''})")
@@ -360,6 +368,10 @@ def history_command(
                        f"sha256 {t.content_sha256[:12]}{counted}")
         for note in st.notes:
             typer.echo(f"  - {note}")
+        for o in (o for o in removed if o.assignment == a.id):
+            typer.echo(f"  - override removed: {o.question or 'the whole assignment'} "
+                       f"{o.describe()} (by {o.created_by}: {o.reason}); removed by "
+                       f"{o.removed_by} {local_time(o.removed_at, zone)} ({o.removed_reason})")
     ledger = book.ledgers[s.id]
     typer.echo(f"late days: {ledger.bank - ledger.left} used of {ledger.bank}, "
                f"{ledger.left} left")
@@ -434,9 +446,17 @@ def override_command(
         = None,
     by: Annotated[str | None, typer.Option("--by", help="Who decided (default: you).")]
         = None,
+    remove: Annotated[bool, typer.Option(
+        "--remove", help="Take back the override in force on STUDENT ASSIGNMENT [QUESTION] "
+        "(kept and shown, no longer applied; an earlier one in force applies again).")]
+        = False,
     course: CourseOption = None,
 ) -> None:
     """Override a student's points on a question or an assignment, with the reason."""
+    if remove:
+        _remove_override(student, assignment, question, points, excuse, reason, file, by,
+                         course)
+        return
     with _open(course) as opened:
         if file is not None:
             if student or assignment or points is not None or excuse or reason:
@@ -461,6 +481,26 @@ def override_command(
         what = "excused" if o.excused else f"{points_text(o.points)} points"
         typer.echo(f"override: {o.student} {o.assignment}{' ' + o.question if o.question else ''}"
                    f" {what} by {o.created_by} ({o.reason})")
+
+
+def _remove_override(student: str | None, assignment: str | None, question: str | None,
+                     points: float | None, excuse: bool, reason: str | None,
+                     file: Path | None, by: str | None, course: Path | None) -> None:
+    """``dojo course override STUDENT ASSIGNMENT [QUESTION] --remove --reason TEXT``."""
+    if points is not None or excuse or file is not None:
+        raise CourseError("--remove takes back the override in force: leave out --points, "
+                          "--excuse and --file")
+    if not (student and assignment and reason):
+        raise CourseError("give STUDENT ASSIGNMENT [QUESTION] --remove --reason TEXT")
+    with _open(course) as opened:
+        gone, now = remove_override(opened, student, assignment, question, reason=reason,
+                                    by=by)
+    what = f"{gone.student} {gone.assignment}{' ' + gone.question if gone.question else ''}"
+    typer.echo(f"override removed: {what} {gone.describe()} (by {gone.created_by}: "
+               f"{gone.reason}); removed by {gone.removed_by} ({gone.removed_reason})")
+    typer.echo(f"now: the earlier override applies, {now.describe()} (by {now.created_by}: "
+               f"{now.reason})" if now is not None else "now: no override applies; the "
+               "attempts' own points, with the late policy, stand")
 
 
 @app.command("void")

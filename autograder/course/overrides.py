@@ -3,8 +3,9 @@ recorded with who made it, when and why.
 
 An override gives a question's points (``topic.question``, the grader's points, at most that
 question's), or the whole assignment's final points (course points), or excuses the
-assignment (``EX`` in Canvas). Every override is kept; the latest for a (student, assignment,
-question) applies. A question the assignment's attempts never graded is refused, as is an
+assignment (``EX`` in Canvas). Every override is kept; the latest in force for a (student,
+assignment, question) applies, and one taken back (:func:`remove_override`) is kept, shown and
+no longer applied. A question the assignment's attempts never graded is refused, as is an
 unknown student or assignment, and a question's override for a student none of whose attempts
 (void ones aside) graded it: it would apply to nothing (the whole assignment's points do).
 :mod:`.policy` applies them and marks every standing they touch as overridden, which every
@@ -40,6 +41,18 @@ class Override:
     reason: str
     created_by: str
     created_at: datetime
+    #: taken back (``dojo course override ... --remove``): kept and shown, never applied
+    removed_by: str = ""
+    removed_at: datetime | None = None
+    removed_reason: str = ""
+
+    @property
+    def in_force(self) -> bool:
+        return self.removed_at is None
+
+    def describe(self) -> str:
+        """What it gives: ``excused`` or ``N points``."""
+        return "excused" if self.excused else f"{self.points:g} points"
 
 
 def who(by: str | None) -> str:
@@ -197,13 +210,45 @@ def overrides(course: Course, student: str | None = None) -> list[Override]:
     return [Override(id=r["id"], student=r["student"], assignment=r["assignment"],
                      question=r["question"], points=r["points"], excused=bool(r["excused"]),
                      reason=r["reason"], created_by=r["created_by"],
-                     created_at=read_time(r["created_at"]))
+                     created_at=read_time(r["created_at"]), removed_by=r["removed_by"] or "",
+                     removed_at=read_time(r["removed_at"]) if r["removed_at"] else None,
+                     removed_reason=r["removed_reason"])
             for r in course.conn.execute(sql + " ORDER BY id", args)]
 
 
 def current_overrides(course: Course) -> dict[tuple[str, str, str], Override]:
-    """The override that applies per (student, assignment, question): the latest."""
+    """The override that applies per (student, assignment, question): the latest in force."""
     found: dict[tuple[str, str, str], Override] = {}
     for o in overrides(course):
-        found[(o.student, o.assignment, o.question)] = o
+        if o.in_force:
+            found[(o.student, o.assignment, o.question)] = o
     return found
+
+
+def remove_override(course: Course, student: str, assignment: str, question: str | None = None,
+                    *, reason: str, by: str | None = None) -> tuple[Override, Override | None]:
+    """Take back the override in force on ``student``'s ``assignment`` (``question``: one of
+    its questions; none: the whole assignment): kept and shown, no longer applied (a TA's
+    ``--excuse`` by mistake could only be covered by another override, which then fixed the
+    points for good). Returns it, and the override that applies now (an earlier one in force),
+    if any."""
+    if not reason.strip():
+        raise CourseError("removing an override needs a reason (--reason ...)")
+    sid = course.student(student).id
+    aid = course.assignment(assignment).id
+    key = question or ""
+    mine = [o for o in overrides(course, sid) if o.assignment == aid and o.in_force]
+    if key and key not in {o.question for o in mine}:  # a bare question id, as given
+        key = _resolve(key, {o.question: 0.0 for o in mine if o.question}) or key
+    matching = [o for o in mine if o.question == key]
+    if not matching:
+        listing = "; ".join(f"{o.question or 'the whole assignment'}: {o.describe()}"
+                            for o in mine) or "none"
+        raise CourseError(f"{sid} has no override in force on {aid}"
+                          f"{' ' + key if key else ' as a whole'} (those in force: {listing})")
+    gone = matching[-1]
+    with course.transaction() as conn:
+        conn.execute("UPDATE overrides SET removed_by = ?, removed_at = ?, removed_reason = ? "
+                     "WHERE id = ?", (who(by), utc_now(), reason.strip(), gone.id))
+    removed = next(o for o in overrides(course, sid) if o.id == gone.id)
+    return removed, (matching[-2] if len(matching) > 1 else None)

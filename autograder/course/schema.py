@@ -32,6 +32,9 @@ as text and read back as aware datetimes. The tables (docs/course.md, "Schema"):
   one gets ``restored_by``/``restored_at``. A void attempt is kept and shown, never counted.
   ``students.withdrawn`` (schema 3): why and when a student left the course ('' while
   enrolled): kept with their attempts, left out of the exports, the course view and "missing".
+- ``overrides.removed_by``/``removed_at``/``removed_reason`` (schema 4): an override taken
+  back (a TA's mistake): kept and shown, no longer applied; the latest override in force per
+  (student, assignment, question) applies.
 
 Schema 2 stores each result (``attempts`` and ``regrades``) compressed: ``result_zlib`` holds
 the result's JSON (UTF-8) as the SQLite archive format (sqlar) stores a file, zlib's
@@ -226,6 +229,12 @@ CREATE TABLE voids (
     restored_at TEXT
 );
 CREATE INDEX voids_by_attempt ON voids (attempt);
+"""),
+    Migration(4, "overrides removed (kept, no longer applied), with the reason",
+              """
+ALTER TABLE overrides ADD COLUMN removed_by TEXT;  -- NULL: in force
+ALTER TABLE overrides ADD COLUMN removed_at TEXT;
+ALTER TABLE overrides ADD COLUMN removed_reason TEXT NOT NULL DEFAULT '';
 """),
 )
 

@@ -339,3 +339,34 @@ def test_an_export_over_the_course_file_is_refused_and_the_record_kept(tmp_path,
     assert (tmp_path / "c-adjustments.csv").read_bytes()[:16] == b"SQLite format 3\x00"
     assert not (tmp_path / "c.csv").exists()
     assert len(record) > 0
+
+
+def test_an_override_given_by_mistake_is_removed_and_the_earlier_applies_again(
+        tmp_path, monkeypatch):
+    """An instructor's trial: an ``--excuse`` by mistake could only be covered by another
+    override, which fixed the points for good. ``--remove`` takes back the one in force
+    (kept and shown), and the one before it applies again, or the attempts' own points."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    with Course.open(tmp_path / "c.course") as course:
+        record_attempt(course, "s1", "a1", synthetic_result({"q1": (2, 4), "q2": (6, 6)}),
+                       submitted_at=datetime(2027, 1, 20, 10, tzinfo=UTC),
+                       submitted_from="given")
+    own = dojo("course", "history", "s1")[1].split(" attempt 1")[0]  # "... a1 a1: P/10 ..."
+    assert dojo("course", "override", "s1", "a1", "--points", "9", "--reason", "regrade")[0] == 0
+    assert dojo("course", "override", "s1", "a1", "--excuse", "--reason", "oops")[0] == 0
+    assert "a1 a1: EX/10 excused (overridden)" in dojo("course", "history", "s1")[1]
+    code, said = dojo("course", "override", "s1", "a1", "--remove", "--reason", "wrong one")
+    assert code == 0, said
+    assert "override removed: s1 a1 excused (by " in said and "(wrong one)" in said
+    assert "now: the earlier override applies, 9 points (by " in said
+    history = dojo("course", "history", "s1")[1]
+    assert "a1 a1: 9/10 graded (overridden)" in history
+    assert "override removed: the whole assignment excused" in history
+    code, said = dojo("course", "override", "s1", "a1", "--remove", "--reason", "both wrong")
+    assert code == 0 and "now: no override applies" in said
+    assert dojo("course", "history", "s1")[1].split(" attempt 1")[0] == own
+    code, said = dojo("course", "override", "s1", "a1", "--remove", "--reason", "again")
+    assert code == 2 and "s1 has no override in force on a1 as a whole (those in force: " \
+        "none)" in said
+    code, said = dojo("course", "override", "s1", "a1", "--remove")
+    assert code == 2 and "--remove --reason TEXT" in said

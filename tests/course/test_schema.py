@@ -72,7 +72,7 @@ def test_a_schema_1_course_is_migrated_in_place_and_reads_back_equal(tmp_path, m
     results, before = schema_1_course(tmp_path, monkeypatch)
     with Course.open(tmp_path / "course.db") as course:
         conn = course.conn
-        assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 3
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 4
         for table in ("attempts", "regrades"):
             assert "result_json" not in columns(conn, table)
             assert {"result_zlib", "result_bytes"} <= set(columns(conn, table))
@@ -89,9 +89,11 @@ def test_a_schema_1_course_is_migrated_in_place_and_reads_back_equal(tmp_path, m
                               "attempts").fetchone()
         assert stored[0] < stored[1]  # compressed
         applied = conn.execute("SELECT version FROM schema_migrations").fetchall()
-        assert [r[0] for r in applied] == [1, 2, 3]
+        assert [r[0] for r in applied] == [1, 2, 3, 4]
         assert "voids" in {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"removed_by", "removed_at", "removed_reason"} <= set(columns(conn,
+                                                                           "overrides"))
     with Course.open(tmp_path / "course.db") as course:  # opened again: nothing to do
         assert {a.id: a.result(course).to_dict() for a in attempts(course)} == results
 
@@ -120,7 +122,8 @@ def test_a_migrated_course_of_a_newer_schema_is_still_refused(tmp_path, monkeypa
     with sqlite3.connect(tmp_path / "course.db") as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (?, 'future', 'now', '9.0')",
                      (schema.SCHEMA_VERSION + 1,))
-    with pytest.raises(CourseError, match=r"schema 4, written by a newer nlpdojo.*upgrade"):
+    with pytest.raises(CourseError, match=rf"schema {schema.SCHEMA_VERSION + 1}, written by "
+                       r"a newer nlpdojo.*upgrade"):
         Course.open(tmp_path / "course.db")
 
 
