@@ -6,6 +6,7 @@ looked for elsewhere. Each command reads or writes it in transactions and prints
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -110,6 +111,8 @@ def init_command(
 
 
 def _warn_unknown_targets(config: CourseConfig) -> None:
+    """Warn of targets no installed topic has (the course may be graded elsewhere); refuse a
+    question that an installed topic does not have."""
     try:
         names = exercise_names()
         questions = {f"{n}.{c.question}" for n in names for c in get_exercise(n).checks}
@@ -117,6 +120,16 @@ def _warn_unknown_targets(config: CourseConfig) -> None:
         return
     for a in config.assignments:
         unknown = [t for t in a.targets if t not in names and t not in questions]
+        # a question of an installed topic that it does not have: a typo, refused (it was
+        # recorded, and found only when a regrade or a grading of the assignment failed)
+        typos = [t for t in unknown if "." in t and t.split(".", 1)[0] in names]
+        if typos:
+            ours = sorted(q for q in questions if q.split(".", 1)[0] == typos[0].split(".")[0])
+            close = difflib.get_close_matches(typos[0], ours, n=1)
+            raise CourseError(
+                f"assignment {a.id}: {typos[0]} is no question of {typos[0].split('.')[0]}"
+                f"{f' (did you mean {close[0]}?)' if close else ''}; its questions: "
+                f"{', '.join(ours)}. Fix the course table (nothing was written)")
         if unknown:
             print_warning(f"assignment {a.id}: {', '.join(unknown)} is no topic or question "
                           f"installed here (topics: {', '.join(names) or 'none'}); grading it "

@@ -370,3 +370,20 @@ def test_an_override_given_by_mistake_is_removed_and_the_earlier_applies_again(
         "none)" in said
     code, said = dojo("course", "override", "s1", "a1", "--remove")
     assert code == 2 and "--remove --reason TEXT" in said
+
+
+def test_a_question_an_installed_topic_does_not_have_is_refused(tmp_path, monkeypatch):
+    """An instructor's trial: ``questions = ["toy.quadratc"]`` in an --update was a warning
+    only, recorded, and found when a regrade failed. A question an installed topic lacks is
+    refused, with the one meant; a topic not installed here is still a warning (the course
+    may be graded elsewhere)."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    (tmp_path / "course.toml").write_text(TABLE.replace('"t.q2"', '"neural_networks.adamm"'))
+    code, said = dojo("course", "init", "--update")
+    assert code == 2, said
+    assert ("assignment a2: neural_networks.adamm is no question of neural_networks (did you "
+            "mean neural_networks.adam?)") in said and "nothing was written" in said
+    with Course.open(tmp_path / "c.course") as course:
+        assert course.assignment("a2").targets == ("t.q2",)  # as it was
+    (tmp_path / "course.toml").write_text(TABLE.replace('"t.q2"', '"neural_networks.adam"'))
+    assert dojo("course", "init", "--update")[0] == 0
