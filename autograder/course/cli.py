@@ -37,6 +37,7 @@ from nlpdojo_autograder.course.overrides import (
     who,
 )
 from nlpdojo_autograder.course.policy import (
+    Gradebook,
     add_extension,
     gradebook,
     import_extensions,
@@ -420,6 +421,7 @@ def extend_command(
 ) -> None:
     """Give a student their own due date for an assignment (or import a CSV of them)."""
     with _open(course) as opened:
+        before = gradebook(opened)
         if file is not None:
             if student or assignment or due or reason:
                 raise CourseError("--file imports every extension it lists; leave out STUDENT, "
@@ -432,9 +434,30 @@ def extend_command(
             when = aware(due, opened.meta("timezone") or "", "--due")
             made = [add_extension(opened, student, assignment, when, reason, by)]
         zone = opened.meta("timezone") or ""
+        lowered_by = _lowered_standings(before, gradebook(opened), {e.student for e in made})
     for e in made:
         typer.echo(f"extension: {e.student} {e.assignment} due {local_time(e.due, zone)} "
                    f"({e.reason})")
+    for line in lowered_by:
+        print_warning(line)
+
+
+def _lowered_standings(before: Gradebook, after: Gradebook, students: set[str]) -> list[str]:
+    """What an extension lowered (an instructor's trial: under last-before-deadline a later,
+    worse attempt became on time and counted, 15 points to 0, and nothing was said): each
+    standing of ``students`` whose points fell, with the attempt that counts now."""
+    said = []
+    for sid in sorted(students):
+        for a in after.assignments:
+            old, new = before.standing(sid, a.id), after.standing(sid, a.id)
+            if new.score < old.score - 1e-9:
+                counts = (f"attempt {new.attempt.number} counts now"
+                          if new.attempt is not None else "no attempt counts now")
+                said.append(f"{sid} {a.id}: the extension lowers their points from "
+                            f"{points_text(old.score)} to {points_text(new.score)} ({counts}, "
+                            f"by its rule {a.counts}); `dojo course extend` again with "
+                            "another date, or an override, if that is not what you meant")
+    return said
 
 
 @app.command("override")

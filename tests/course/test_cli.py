@@ -387,3 +387,24 @@ def test_a_question_an_installed_topic_does_not_have_is_refused(tmp_path, monkey
         assert course.assignment("a2").targets == ("t.q2",)  # as it was
     (tmp_path / "course.toml").write_text(TABLE.replace('"t.q2"', '"neural_networks.adam"'))
     assert dojo("course", "init", "--update")[0] == 0
+
+
+def test_an_extension_that_lowers_a_grade_says_so(tmp_path, monkeypatch):
+    """An instructor's trial: under last-before-deadline, an extension made a later, worse
+    attempt on time, and it counted: 10 points to 0, with nothing said (an override that
+    lowers points warns)."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    with Course.open(tmp_path / "c.course") as course:
+        for q1, day, sha in ((1, 20, "1"), (0, 22, "2")):  # on time, full; 2 days late, 0
+            record_attempt(course, "s1", "a1", synthetic_result({"q1": (q1, 1)}, sha=sha * 64),
+                           submitted_at=datetime(2027, 1, day, 10, tzinfo=UTC),
+                           submitted_from="given")
+    assert "a1 a1: 10/10 graded" in dojo("course", "history", "s1")[1]
+    code, said = dojo("course", "extend", "s1", "a1", "--due", "2027-01-25T23:59:00Z",
+                      "--reason", "illness")
+    assert code == 0, said
+    assert ("s1 a1: the extension lowers their points from 10 to 0 (attempt 2 counts now, by "
+            "its rule last-before-deadline)") in said
+    code, said = dojo("course", "extend", "s1", "a1", "--due", "2027-01-26T23:59:00Z",
+                      "--reason", "more")
+    assert code == 0 and "lowers" not in said  # 0 to 0: nothing lowered by this one
