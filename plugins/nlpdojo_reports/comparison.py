@@ -192,10 +192,33 @@ def comparison_renderable(comparison: dict[str, Any], show_all: bool = False) ->
             continue
         table.add_row(Text(visible_name(row["name"])), _pts(row["before"]), _pts(row["after"]),
                       _delta(row["delta"]), Text(visible_text(_what_changed(row))))
-    head = Text(f"{comparison['changed']} of {comparison['count']} changed: "
-                f"{comparison['gained']} gained points, {comparison['lost']} lost points",
-                style="bold")
-    return Group(head, table)
+    head = Text(_head(comparison), style="bold")
+    return Group(head, table) if table.row_count else head
+
+
+def _head(comparison: dict[str, Any]) -> str:
+    """The counts line: every changed submission in one of its parts (it said "9 of 9
+    changed: 2 gained points, 0 lost points" where the other 7 kept their share of more
+    points possible: an instructor's trial)."""
+    changed = [r for r in comparison["submissions"] if _changed(r)]
+    parts = [f"{comparison['gained']} gained", f"{comparison['lost']} lost"]
+    even = [r for r in changed if _direction(r) == 0]
+    once = sum(1 for r in even if r["before"] is None or r["after"] is None)
+    share = sum(1 for r in even if r["before"] is not None and r["after"] is not None
+                and r["before"]["max_score"] != r["after"]["max_score"])
+    checks = len(even) - once - share
+    if share:
+        parts.append(f"{share} kept their share of the points possible, which changed")
+    if checks:
+        parts.append(f"{checks} kept their points (checks' verdicts changed)")
+    if once:
+        parts.append(f"{once} graded in one of the two only")
+    moved = any(r["before"] is not None and r["after"] is not None
+                and r["before"]["max_score"] != r["after"]["max_score"] and _direction(r)
+                for r in changed)
+    where = " (by the share of the points possible where those changed)" if moved else ""
+    return (f"{comparison['changed']} of {comparison['count']} changed: "
+            f"{', '.join(parts)}{where}")
 
 
 def _pts(points: dict[str, Any] | None) -> str:

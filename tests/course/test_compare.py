@@ -77,7 +77,8 @@ def test_the_table_lists_what_changed_only(tmp_path):
     result = _dojo("report", "--compare", str(old), str(new))
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "3 of 4 changed: 1 gained points, 1 lost points" in out
+    # every changed one in a part of the line (the third: graded in the new grading only)
+    assert "3 of 4 changed: 1 gained, 1 lost, 1 graded in one of the two only" in out
     assert "yours is transposed" in out and "+2" in out
     assert "only in the new grading" in out
     assert "cy" not in out.split("Points before and after")[1]
@@ -139,3 +140,25 @@ def test_a_results_folder_stands_for_its_summary(tmp_path):
     empty = _dojo("report", str(tmp_path / "empty"))
     assert empty.exit_code == 2 and "is a folder without a summary.json" in empty.output
     assert "Errno" not in empty.output
+
+
+def test_the_counts_say_where_points_possible_changed_and_nothing_is_a_table_of_nothing():
+    """An instructor's trial: a question added to an assignment, every submission +6 of 6 more
+    points possible: "9 of 9 changed: 2 gained points, 0 lost points", the other 7 in no part
+    of the line; and a regrade that changed nothing printed an empty table."""
+    from nlpdojo_reports.comparison import render_comparison, summarize_rows
+
+    def row(name, before, after):
+        return {"name": name, "before": {"score": before[0], "max_score": before[1]},
+                "after": {"score": after[0], "max_score": after[1]},
+                "delta": after[0] - before[0], "checks": [], "questions": [],
+                "checks_known": True}
+
+    rows = [row("ann", (4, 4), (10, 10)), row("bo", (2, 4), (8, 10)), row("cy", (2, 4),
+                                                                          (5, 10))]
+    text = " ".join(render_comparison(summarize_rows(rows)).split())
+    assert ("3 of 3 changed: 1 gained, 0 lost, 2 kept their share of the points possible, "
+            "which changed (by the share of the points possible where those changed)") in text
+    same = [row("ann", (4, 4), (4, 4))]
+    text = render_comparison(summarize_rows(same))
+    assert "0 of 1 changed: 0 gained, 0 lost" in text and "Points before and after" not in text
