@@ -379,7 +379,7 @@ def history_command(
             typer.echo(f"  attempt {t.number}: submitted {local_time(t.submitted_at, zone)} "
                        f"({t.submitted_from}), graded {local_time(t.graded_at, zone)}, "
                        f"{points_text(t.score)}/{points_text(t.max_score)}, "
-                       f"sha256 {t.content_sha256[:12]}{counted}")
+                       f"sha256 {_short_hash(t.content_sha256)}{counted}")
         for note in st.notes:
             typer.echo(f"  - {note}")
         for o in (o for o in removed if o.assignment == a.id):
@@ -389,6 +389,13 @@ def history_command(
     ledger = book.ledgers[s.id]
     typer.echo(f"late days: {ledger.bank - ledger.left} used of {ledger.bank}, "
                f"{ledger.left} left")
+
+
+def _short_hash(content: str) -> str:
+    """A content hash's first 12 digits, after its prefix where it has one (a Gradescope
+    run's ``gradescope:<hash>`` showed as ``gradescope:b``)."""
+    prefix, sep, digits = content.rpartition(":")
+    return f"{prefix}{sep}{digits[:12]}"
 
 
 @app.command("ledger")

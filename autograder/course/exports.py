@@ -68,6 +68,13 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
     warnings: list[str] = []
     if fmt == "canvas":
         rows = canvas_rows(book, missing)
+        formulas = [f"{s.name} ({value!r})" for s in book.enrolled
+                    for value in (s.id, s.sis_user_id, s.login) if value and inert(value) != value]
+        if formulas:  # (an identifier changed in silence: an instructor's trial)
+            warnings.append(f"{len(formulas)} identifier(s) start like a spreadsheet formula "
+                            "and are written with a leading ' (OWASP): "
+                            + ", ".join(formulas[:5]) + ("..." if len(formulas) > 5 else "")
+                            + "; check in Canvas's import preview that each student matches")
         plain = [s for s in book.enrolled if s.source != "canvas"]
         if plain:
             warnings.append(f"{len(plain)} student(s) come from a roster that is not a Canvas "
@@ -118,9 +125,10 @@ def moodle_rows(book: Gradebook, missing: str, id_column: str,
     if lacking:
         names = ", ".join(f"{s.name} ({s.id})" for s in lacking[:5]) + (
             f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+        others = " or ".join(i for i in MOODLE_IDS if i != id_column)
         raise CourseError(f"{len(lacking)} student(s) have no {id_column} in the roster "
                           f"({names}); Moodle matches users by it: import a roster with it, or "
-                          "choose --moodle-id login or id")
+                          f"choose --moodle-id {others}")
     header = [id_column]
     for a in book.assignments:
         header += [inert(a.title), inert(f"{a.title} feedback")]

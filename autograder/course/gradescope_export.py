@@ -49,6 +49,7 @@ from typing import Any
 
 from nlpdojo_autograder.course.attempts import OTHER_AUTOGRADER, record_attempt
 from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.policy import in_the_future
 from nlpdojo_autograder.course.roster import without_work
 from nlpdojo_autograder.course.schema import stored_submission_time
 from nlpdojo_autograder.course.store import Course, Student
@@ -103,6 +104,8 @@ class GradescopeImport:
     students: int = 0
     #: runs that could not be recorded, and why, a line each (the others are recorded)
     refused: list[str] = field(default_factory=list)
+    #: runs recorded whose time is later than now: ``(student, time)``
+    ahead: list[tuple[str, datetime]] = field(default_factory=list)
 
     def report(self) -> list[str]:
         lines = [f"{self.recorded} attempt(s) recorded for {self.students} student(s)"
@@ -120,6 +123,11 @@ class GradescopeImport:
         if self.refused:
             lines.append(f"{len(self.refused)} run(s) could not be recorded (the others are): "
                          + "; ".join(self.refused))
+        if self.ahead:  # as a manifest's are said (an instructor's trial: taken in silence)
+            sid, when = self.ahead[0]
+            lines.append(f"{len(self.ahead)} run(s) are dated later than now ({sid}: "
+                         f"{when.isoformat()}): recorded as the export says; a wrong clock or "
+                         "time zone? `dojo course void` takes an attempt back")
         return lines
 
 
@@ -458,6 +466,8 @@ def _import(course: Course, assignment: str, submissions: list[ExportedSubmissio
                     continue
                 done.recorded += new
                 done.already += not new
+                if new and in_the_future(run.created_at):
+                    done.ahead.append((student.id, run.created_at))
     done.students = len(seen)
     done.missing = [s for s in students if s.id not in seen and not s.withdrawn]
     if done.missing:

@@ -213,6 +213,17 @@ def current_time() -> datetime:
     return datetime.now(UTC)
 
 
+#: how far after this machine's clock a submission time may be before it is said to be in the
+#: future (the clocks of the machine the work was handed in on and of this one may differ)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def in_the_future(moment: datetime) -> bool:
+    """Whether ``moment`` lies after now, by more than the clocks may differ: no submission
+    was handed in then, so the time was written wrong."""
+    return moment > current_time() + CLOCK_SKEW
+
+
 def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
     """Every student's standing on every assignment, and their late-day ledger, as of ``now``
     (default: the present), before which an assignment not yet due is ``open``."""

@@ -91,7 +91,7 @@ class CourseRecording:
                              "voided (`dojo course void`)")
                 self.said.append(line)
             ahead = {n: self.manifest[n] for n in names
-                     if n in self.match.matched and _in_the_future(self.manifest[n])}
+                     if n in self.match.matched and policy.in_the_future(self.manifest[n])}
             if ahead:
                 first = next(iter(ahead))
                 line = (f"{len(ahead)} submission time(s) of the manifest are later than now "
@@ -241,7 +241,7 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
             recording.student = opened.student(student).id
             if submitted_at is not None:
                 recording.submitted_at = aware(submitted_at, zone, "--submitted-at")
-                if _in_the_future(recording.submitted_at):
+                if policy.in_the_future(recording.submitted_at):
                     recording.warnings.append(
                         f"--submitted-at {submitted_at} is later than now: a wrong year, date "
                         "or time zone? The attempt is recorded at that time (`dojo course "
@@ -284,17 +284,6 @@ def manifest_by_folder(manifest: dict[str, datetime], names: list[str]
 #: before grading: another assignment's cohort graded under this one's id? (a TA's trial
 #: recorded a2's folders as a1's attempts, three weeks late each, without a word)
 ALL_LATE = timedelta(days=7)
-
-#: how far after the grading's clock a submission time may be before it is said to be in the
-#: future (the clocks of the machine the work was handed in on and of this one may differ)
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _in_the_future(moment: datetime) -> bool:
-    """Whether ``moment`` lies after now, by more than the clocks may differ: no submission
-    was handed in then, so the time was written wrong."""
-    return moment > policy.current_time() + CLOCK_SKEW
-
 
 def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignment:
     if given is not None:

@@ -408,3 +408,11 @@ def test_an_extension_that_lowers_a_grade_says_so(tmp_path, monkeypatch):
     code, said = dojo("course", "extend", "s1", "a1", "--due", "2027-01-26T23:59:00Z",
                       "--reason", "more")
     assert code == 0 and "lowers" not in said  # 0 to 0: nothing lowered by this one
+
+
+def test_a_gradescope_runs_hash_is_shown_past_its_prefix():
+    """``gradescope:<32 hex>`` was cut to ``gradescope:b`` in the history."""
+    from nlpdojo_autograder.course.cli import _short_hash
+
+    assert _short_hash("gradescope:" + "ab" * 16) == "gradescope:abababababab"
+    assert _short_hash("0123456789abcdef" * 4) == "0123456789ab"

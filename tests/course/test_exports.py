@@ -134,6 +134,21 @@ def test_moodle_identifiers_that_would_run_are_said(graded, tmp_path):
     assert rows[1][:2] == ["'+s1@uni.edu", "20"]
     assert any("+s1@uni.edu" in w and "by hand" in w for w in done.warnings)
     assert rows[2][2].startswith("override of t.q1")
+    # none has a login: the way out names the other identifiers (it named login itself)
+    with pytest.raises(CourseError, match="have no login in the roster .*choose --moodle-id "
+                                          "email or id$"):
+        export(graded, "moodle", tmp_path / "m2.csv", moodle_id="login")
+
+
+def test_canvas_identifiers_written_with_a_quote_are_said(course, tmp_path):
+    """An instructor's trial: a SIS login ``-eve`` became ``'-eve`` in the Canvas export,
+    an identifier Canvas may match on, without a word (Moodle's export said so)."""
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Eve,eve@uni.edu,-eve\n")
+    import_roster(course, tmp_path / "r.csv")
+    done = export(course, "canvas", tmp_path / "c.csv")
+    assert read(done.path)[2][3] == "'-eve"
+    assert any("1 identifier(s) start like a spreadsheet formula" in w and "Eve ('-eve')" in w
+               for w in done.warnings)
 
 
 def test_unknown_format_and_no_roster(course, tmp_path):

@@ -353,3 +353,20 @@ def test_the_command_exits_1_when_a_run_was_not_recorded(roster_course, tmp_path
     assert result.exit_code == 1, result.output
     assert "a1: 2 attempt(s) recorded" in result.stdout
     assert "1 run(s) could not be recorded (the others are)" in result.stderr
+
+
+def test_runs_dated_later_than_now_are_said(roster_course, tmp_path, monkeypatch):
+    """An instructor's trial: runs a month ahead were recorded in silence (a manifest's are
+    said); they are recorded as the export says, and said."""
+    from datetime import UTC, datetime
+
+    from nlpdojo_autograder.course import policy
+
+    monkeypatch.setattr(policy, "current_time", lambda: datetime(2027, 1, 20, tzinfo=UTC))
+    done = import_export(roster_course, "a1", _export(tmp_path / "export"))
+    assert done.recorded == 3 and [sid for sid, _ in done.ahead] == ["s1", "s2"]
+    assert any(line.startswith("2 run(s) are dated later than now (s1: 2027-01-20T22:00")
+               for line in done.report())
+    monkeypatch.setattr(policy, "current_time", lambda: datetime(2027, 3, 1, tzinfo=UTC))
+    later = import_export(roster_course, "a1", _export(tmp_path / "export2"))
+    assert later.ahead == [] and later.recorded == 0  # all recorded before; none ahead now
