@@ -122,9 +122,10 @@ class CourseRecording:
             return None
         if not holds_sources(folder):  # nothing submitted: no attempt (dated by the folder
             # alone, a 0 before the deadline outranked a later late submission)
-            self.empty += 1
-            self.said.append(f"{sid}: {folder.name} holds no .py or .ipynb file: nothing "
-                             "submitted, no attempt recorded")
+            with self._lock:  # (a cohort's submissions are recorded from several threads)
+                self.empty += 1
+                self.said.append(f"{sid}: {folder.name} holds no .py or .ipynb file: nothing "
+                                 "submitted, no attempt recorded")
             return None
         try:
             if self.submitted_at is not None:
