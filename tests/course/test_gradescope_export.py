@@ -215,13 +215,10 @@ def test_bad_exports_say_what_to_give(roster_course, tmp_path):
         import_export(roster_course, "a1", tmp_path, points_possible=0)
 
 
-def test_a_run_with_a_score_and_no_tests_takes_the_total_given(roster_course, tmp_path):
-    """An instructor's trial: where no run of the export lists tests, a run with a score was
-    refused as having "no tests and no score". Said as it is, with the way out: the
-    autograder's total given (--points-possible)."""
-    export = tmp_path / "scores"
-    export.mkdir()
-    (export / "submission_metadata.yml").write_text("""---
+def _adas_run(root: Path, more: str = "") -> Path:
+    """An export of one run of Ada's, scored 5, with ``more`` of its metadata's lines."""
+    root.mkdir()
+    (root / "submission_metadata.yml").write_text(f"""---
 submission_1:
   :submitters:
   - :name: Ada Lovelace
@@ -229,9 +226,17 @@ submission_1:
     :email: ada@example.edu
   :created_at: 2027-01-20 22:00:00.000000000 -08:00
   :score: 5.0
-  :history: []
+{more}  :history: []
 """)
-    (export / "submission_1").mkdir()
+    (root / "submission_1").mkdir()
+    return root
+
+
+def test_a_run_with_a_score_and_no_tests_takes_the_total_given(roster_course, tmp_path):
+    """An instructor's trial: where no run of the export lists tests, a run with a score was
+    refused as having "no tests and no score". Said as it is, with the way out: the
+    autograder's total given (--points-possible)."""
+    export = _adas_run(tmp_path / "scores")
     done = import_export(roster_course, "a1", export)
     assert done.recorded == 0
     assert "has a score (5) but no tests, and no run of the export lists tests" in (
@@ -311,22 +316,9 @@ def test_another_autograders_runs_are_recorded_as_the_assignments_points(roster_
     from nlpdojo_autograder.course.attempts import record_attempt
     from nlpdojo_autograder.course.gradescope_export import Run, result_of
 
-    export = tmp_path / "other"
-    export.mkdir()
     other = json.dumps({"tests": [{"name": "t1", "score": 2, "max_score": 4},
                                   {"name": "t2", "score": 3, "max_score": 3}]})
-    (export / "submission_metadata.yml").write_text(f"""---
-submission_1:
-  :submitters:
-  - :name: Ada Lovelace
-    :sid: '111'
-    :email: ada@example.edu
-  :created_at: 2027-01-20 22:00:00.000000000 -08:00
-  :score: 5.0
-  :results: {other}
-  :history: []
-""")
-    (export / "submission_1").mkdir()
+    export = _adas_run(tmp_path / "other", f"  :results: {other}\n")
     done = import_export(roster_course, "a1", export)
     assert (done.recorded, done.refused) == (1, [])
     (ada,) = attempts(roster_course, "s1", "a1")

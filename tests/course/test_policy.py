@@ -156,6 +156,15 @@ def test_extensions_file_refuses_an_unknown_student_and_a_naive_date(tmp_path):
         assert course.conn.execute("SELECT COUNT(*) FROM extensions").fetchone()[0] == 0
 
 
+def _written(path, text: str | bytes):
+    """``path`` holding ``text`` (bytes as they are)."""
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
 @pytest.mark.parametrize(("text", "said"), [
     (b"\xff\xfestudent", "is not UTF-8 text; save it as CSV"),  # (an internal error)
     ("student,assignment,due,reason\n", "holds its header and no row"),  # (silent)
@@ -169,13 +178,8 @@ def test_an_extensions_file_a_spreadsheet_got_wrong_is_refused(tmp_path, text, s
     """An instructor's trial: each of these was taken (or crashed) without a word."""
     with make_course(tmp_path) as course:
         roster(course, tmp_path)
-        bad = tmp_path / "ext.csv"
-        if isinstance(text, bytes):
-            bad.write_bytes(text)
-        else:
-            bad.write_text(text)
         with pytest.raises(CourseError, match=said):
-            import_extensions(course, bad)
+            import_extensions(course, _written(tmp_path / "ext.csv", text))
         assert course.conn.execute("SELECT COUNT(*) FROM extensions").fetchone()[0] == 0
 
 
@@ -191,13 +195,8 @@ def test_an_overrides_file_a_spreadsheet_got_wrong_is_refused(tmp_path, text, sa
 
     with make_course(tmp_path) as course:
         roster(course, tmp_path)
-        bad = tmp_path / "ov.csv"
-        if isinstance(text, bytes):
-            bad.write_bytes(text)
-        else:
-            bad.write_text(text)
         with pytest.raises(CourseError, match=said):
-            import_overrides(course, bad)
+            import_overrides(course, _written(tmp_path / "ov.csv", text))
         assert overrides(course) == []
 
 
