@@ -46,6 +46,7 @@ from nlpdojo_autograder.authoring.markers import questions_in, split_lines
 from nlpdojo_autograder.grading.snapshot import linked_file_inside, unwrapped
 from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
 from nlpdojo_autograder.release.release import released_topic
+from nlpdojo_autograder.runtime.code_rules import python_source
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 #: copydetect's noise threshold: matches shorter than this many normalised characters are noise
@@ -275,10 +276,11 @@ def _read_text(path: Path, shown: str, skipped: list[str], inside: Path | None =
     if b"\0" in data:
         skipped.append(f"{shown}: a binary file, not Python source")
         return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        skipped.append(f"{shown}: not UTF-8 text")
+    try:  # as Python reads a module, and the grader graded it (a byte-order mark, a coding
+        # declaration: a file with one was "not valid Python" here, compared with none)
+        return python_source(data) if path.suffix == ".py" else data.decode("utf-8")
+    except (UnicodeDecodeError, SyntaxError):
+        skipped.append(f"{shown}: not text in its declared encoding (or UTF-8)")
         return None
 
 

@@ -70,8 +70,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import os
 import sys
+import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -351,8 +353,8 @@ def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] =
     for path in paths:
         try:
             parsed[path] = _parsed(path.read_bytes(), str(path))
-        except (OSError, UnicodeDecodeError, SyntaxError):
-            continue  # the import reports it
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue  # read as Python reads it: its import fails too, and reports it
         except (RecursionError, MemoryError):  # ``x+0+0+...`` a thousand terms deep
             too_deep[path] = [_too_deep(path)]
     own = frozenset({p.stem for p in paths} | set(folders))
@@ -392,12 +394,27 @@ class _Parsed:
     private: frozenset[str]
 
 
+def python_source(data: bytes) -> str:
+    """A module's bytes as the text Python runs when it imports them (PEP 263: a UTF-8
+    byte-order mark, else a coding declaration in the first two lines, else UTF-8), the mark
+    dropped: what every reader that judges a student's module reads. Read as UTF-8 alone, a
+    module with a byte-order mark (Notepad writes one) or ``# -*- coding: latin-1 -*-`` failed
+    to decode and was skipped, "the import reports it", while Python imported it: the rules
+    never read it (SciPy's finite differences earned the gradcheck question's points), and
+    the similarity report compared none of it (an adversarial trial). Raises
+    :class:`UnicodeDecodeError`, or :class:`SyntaxError` for an unknown encoding, where
+    Python's import fails too."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding).removeprefix("\ufeff")
+
+
 def _parsed(source: bytes, filename: str) -> _Parsed:
     """``source`` parsed once per content (a planted bug, or a student's next grading,
-    changes one file of a folder: the others are not parsed again)."""
+    changes one file of a folder: the others are not parsed again), read as Python reads it
+    (:func:`python_source`)."""
     digest = hashlib.sha256(source).hexdigest()
     if digest not in _PARSED:
-        tree = _without_main_block(ast.parse(source.decode("utf-8"), filename=filename))
+        tree = _without_main_block(ast.parse(python_source(source), filename=filename))
         _kept(_PARSED)
         _PARSED[digest] = _Parsed(digest, tree, private_names(tree))
     return _PARSED[digest]

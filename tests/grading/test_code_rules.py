@@ -605,3 +605,25 @@ def test_a_module_nested_too_deeply_to_read_is_refused_not_an_internal_error(tmp
                                "grader to read: write them with fewer levels (a sum over a "
                                "list, a loop)")
     assert "t.ok" not in found and "eval" in found["t.bad"]
+
+
+@pytest.mark.parametrize(("name", "head", "tail"), [
+    ("a byte-order mark", b"\xef\xbb\xbf", b""),  # Notepad's UTF-8
+    ("a latin-1 coding declaration", b"# -*- coding: latin-1 -*-\n", b"# caf\xe9\n"),
+])
+def test_a_module_in_another_encoding_python_reads_is_read_by_the_rules_too(tmp_path, name,
+                                                                          head, tail):
+    """An adversarial trial: the rules read each module as UTF-8 and skipped one that did not
+    decode ("the import reports it"), but Python imports a module with a byte-order mark or a
+    coding declaration: SciPy's finite differences in such a gradcheck.py earned 2.5 of 2.5,
+    the rules never having read it. The rules read a module as Python does."""
+    topic = tmp_path / "t"
+    topic.mkdir()
+    body = b"from scipy.optimize import approx_fprime\n"
+    (topic / "g.py").write_bytes(head + body + tail)
+    found = refused_modules(tmp_path, ["t"])
+    assert "approx_fprime" in found["t.g"] or "scipy.optimize" in found["t.g"], (name, found)
+    assert code_rules.python_source(head + body + tail).startswith(
+        "# -*-" if b"coding" in head else "from scipy")  # the mark dropped
+    (topic / "g.py").write_bytes(b"x = '\xe9'\n")  # not UTF-8, no declaration: Python's import
+    assert refused_modules(tmp_path, ["t"]) == {}  # fails too, and says so
