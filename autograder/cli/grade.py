@@ -852,7 +852,11 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                                   options=options, replay_options=opts,
                                   submission=str(folder.resolve()), refused=refused)
         if recording is not None and not problems:  # before the mark: --resume records it
-            problem = recording.record(folder, result, key.grader)
+            try:
+                problem = recording.record(folder, result, key.grader)
+            except Exception as exc:  # noqa: BLE001 - one submission's record stops no other's
+                message, record_code = describe_error(exc)
+                code, problem = max(code, record_code), f"not recorded in the course: {message}"
             problems += [problem] if problem else []
         try:
             _write_submission_reports(result, fmt, report_dirs[folder.name], report_name)

@@ -473,7 +473,13 @@ def modified_at(folder: Path) -> datetime:
         newest = mtime if newest is None else max(newest, mtime)
     if newest is None:
         newest = folder.stat().st_mtime
-    return datetime.fromtimestamp(newest, UTC)  # its fraction of a second: stored rounded up
+    try:
+        return datetime.fromtimestamp(newest, UTC)  # its fraction of a second: stored rounded up
+    except (ValueError, OverflowError, OSError):  # past the year 9999, or before the year 1:
+        # an archive's entry can carry any time (a cohort's grading stopped at it)
+        raise CourseError(f"{folder.name}: its files' modification time ({newest:.0f} s from "
+                          "1970) is no date: give the submission times with a --manifest") \
+            from None
 
 
 # -- content-addressed sources --------------------------------------------------------------

@@ -163,6 +163,26 @@ def test_modified_at_is_the_newest_source(tmp_path):
     assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_500, UTC)
 
 
+def test_a_files_time_that_is_no_date_is_said(tmp_path, monkeypatch):
+    """An archive's entry dated past the year 9999 (or before the year 1): the time cannot
+    be a submission's; said, with the way out, for that submission alone."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    (tmp_path / "a.py").write_text("x")
+    real = Path.lstat
+
+    def lstat(path):
+        got = real(path)
+        return (SimpleNamespace(st_mtime=1e12, st_mode=got.st_mode, st_size=got.st_size)
+                if path.name == "a.py" else got)
+
+    monkeypatch.setattr(Path, "lstat", lstat)
+    with pytest.raises(CourseError, match=r"its files' modification time \(1000000000000 s "
+                                          r"from 1970\) is no date: give .* --manifest"):
+        modified_at(tmp_path)
+
+
 def test_the_record_reads_the_files_a_snapshot_holds(course, tmp_path):
     """A folder whose name is not UTF-8 holding a thousand nested ones (os.walk recursed:
     RecursionError, the whole cohort's grading stopped at that student), and a deep nest under

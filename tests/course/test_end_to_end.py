@@ -330,3 +330,44 @@ def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path,
     for name in ("canvas.csv", "grades.csv", "moodle.csv", "canvas-adjustments.csv"):
         assert stat.S_IMODE((work / name).stat().st_mode) == 0o600
     assert json.loads((out / "summary.json").read_text())["count"] == 4
+
+
+def test_a_submission_that_cannot_be_recorded_stops_no_other(toy, make_submission, tmp_path,
+                                                             monkeypatch):
+    """An adversarial trial: an archive entry dated past the year 9999 (``tar -x`` keeps it on
+    a file system that stores such times) made ``fromtimestamp`` raise in the recording, which
+    no one caught: the cohort stopped as interrupted, the rest ungraded, no summary written,
+    ``--resume`` the same. The record's problem is that submission's; the others go on."""
+    from nlpdojo_autograder.course import recording
+
+    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
+    work = tmp_path / "instructor"
+    work.mkdir()
+    (work / "course.toml").write_text(TABLE)
+    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    db = work / "c.course"
+    assert dojo("course", "init", "--course", str(db), "--table",
+                str(work / "course.toml")).exit_code == 0
+    assert dojo("course", "roster", "import", str(work / "roster.csv"), "--course",
+                str(db)).exit_code == 0
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for login in ("hana", "lars", "theo"):
+        make_submission(name=f"src/{login}").rename(subs / login)
+    files_time = recording.modified_at
+
+    def bad_time(folder):
+        if folder.name == "lars":
+            raise ValueError("year 33658 is out of range")  # as fromtimestamp says
+        return files_time(folder)
+
+    monkeypatch.setattr(recording, "modified_at", bad_time)
+    out = tmp_path / "out"
+    done = grade("--submissions", str(subs), "--course", str(db), "--assignment", "a1",
+                 "-j", "1", "-f", "json", "-o", str(out))
+    text = said(done)
+    assert "interrupted" not in text, done.output
+    assert "not recorded in the course" in text and "year 33658" in text
+    assert (out / "summary.json").is_file() and (out / "theo" / "result.json").is_file()
+    with Course.open(db) as course:
+        assert sorted(a.student for a in attempts(course)) == ["1001", "1007"]
