@@ -42,14 +42,17 @@ from nlpdojo_autograder.course.schema import (
 from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.grade import REPLAYED_FROM, WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
-from nlpdojo_autograder.grading.snapshot import submission_files
+from nlpdojo_autograder.grading.snapshot import submission_files, submission_folders
 from nlpdojo_autograder.release.notebook_submission import LIBRARY_PLACES
-from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import CODE_SUFFIXES, LIBRARY
 
 #: where a submission time comes from
 SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
 #: what of a submission is kept: the graded sources
-SOURCE_SUFFIXES = (".py", ".ipynb")
+#: the files a course keeps of an attempt: every file a grading reads (its worker's, and
+#: notebooks): kept .py and .ipynb alone, a regrade of a module that reads a .txt beside it
+#: failed where its grading passed (an adversarial trial)
+SOURCE_SUFFIXES = (*CODE_SUFFIXES, ".ipynb")
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_SOURCES_BYTES = 20 * 2**20
 
@@ -493,6 +496,8 @@ def store_sources(course: Course, folder: Path, library: Path | None = None) -> 
     tree: dict[str, str] = {}
     total = 0
     for root, prefix in ((folder, ""), *(((library, f"{LIBRARY}/"),) if library else ())):
+        for sub in submission_folders(root):  # each folder, empty or not: "<path>/": ""
+            tree[f"{prefix}{sub.relative_to(root).as_posix()}/"] = ""
         for path in _source_files(root):
             data = path.read_bytes()
             total += len(data)
@@ -524,22 +529,27 @@ def graded_library(folder: Path, result: GradingResult) -> Path | None:
 
 
 def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
-    """Write the sources of ``tree`` into the new folder ``dest``; return their paths."""
+    """Write the sources of ``tree`` into the new folder ``dest``, with its folders (those
+    that held no kept file too: where the grader found the code depends on them); return
+    the files' paths."""
     listing = json.loads(_get_blob(course, tree))
     dest.mkdir(parents=True)
     for rel, sha in sorted(listing.items()):
         target = (dest / rel).resolve()
         if dest.resolve() not in target.parents:
             raise CourseError(f"source tree {tree} names {rel!r}, outside its folder")
+        if rel.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_get_blob(course, sha))
-    return sorted(listing)
+    return sorted(rel for rel in listing if not rel.endswith("/"))
 
 
 def holds_sources(submission: Path) -> bool:
-    """Whether the submission (a folder, or a notebook) holds a graded source (``.py`` or
-    ``.ipynb``): one that holds none submitted nothing."""
-    return bool(_source_files(submission))
+    """Whether the submission (a folder, or a notebook) holds a module (``.py``) or a
+    notebook (``.ipynb``): one that holds neither submitted nothing."""
+    return any(path.suffix in (".py", ".ipynb") for path in _source_files(submission))
 
 
 def _source_files(folder: Path, any_file: bool = False) -> list[Path]:

@@ -196,12 +196,14 @@ def _shown(path: str | os.PathLike[str]) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
+def _walk(root: Path, shown_as: Path, folders: list[Path] | None = None
+          ) -> tuple[list[Path], list[str]]:
     """``(paths, skipped)``: the files and links below ``root`` (or ``root``, a file), sorted,
     without caches; names that are not UTF-8 (files, or folders with all they hold) and
     folders nested deeper than :data:`MAX_DEPTH` are left out, each with a line in
-    ``skipped``. Iterative (``os.walk`` recurses: a submission of a thousand nested folders
-    raised RecursionError)."""
+    ``skipped``. ``folders``: where to put the folders walked into (below ``root``).
+    Iterative (``os.walk`` recurses: a submission of a thousand nested folders raised
+    RecursionError)."""
     if not root.is_dir():
         return ([root] if root.exists() else []), []
     found: list[Path] = []
@@ -229,6 +231,8 @@ def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
                                    "them")
                     continue
                 todo.append((path, depth + 1))
+                if folders is not None:
+                    folders.append(path)
             else:
                 found.append(path)  # a file, or a link (to a folder too: checked as a link)
     return sorted(found), sorted(skipped)
@@ -285,6 +289,17 @@ def submission_files(root: Path) -> list[Path]:
     paths, _ = _walk(root, Path(""))
     inside = root.resolve() if root.is_dir() else None
     return [p for p in paths if _kept_file(p, inside)]
+
+
+def submission_folders(root: Path) -> list[Path]:
+    """The folders below the submission folder ``root`` that a snapshot of it holds (empty
+    ones too), sorted: where :func:`unwrapped` looks for its code, so the course record keeps
+    them (restored without a folder that held no kept file, a submission was unwrapped into
+    another folder than the one graded)."""
+    folders: list[Path] = []
+    if root.is_dir() and not root.is_symlink():
+        _walk(root, Path(""), folders)
+    return sorted(folders)
 
 
 def _kept_file(path: Path, root: Path | None) -> bool:

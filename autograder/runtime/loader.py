@@ -19,6 +19,9 @@ REFERENCE_PACKAGE = "nlpdojo_solutions"
 SUBMISSION_PREFIX = "nlpdojo_submission"
 #: the course library's folder and package name, next to the topics (``solutions/library``)
 LIBRARY = "library"
+#: the files of a topic's folder (and the library's) that its grading's worker receives,
+#: the rest left out: its modules, and the text its code may read beside them
+CODE_SUFFIXES = (".py", ".txt", ".json", ".md")
 
 
 class SubmissionImportError(NlpdojoError):

@@ -41,15 +41,13 @@ from nlpdojo_autograder.runtime.channel import (
     decode,
     encode,
 )
-from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import CODE_SUFFIXES, LIBRARY
 from nlpdojo_autograder.runtime.subject import ReferenceCode
 from nlpdojo_autograder.runtime.untrusted import read_untrusted
 
 _TAIL_BYTES = 4000
 #: a reply may carry this much (trained vectors of a large vocabulary fit comfortably)
 MAX_REPLY_BYTES = 1 << 30
-#: files copied from a submission's topic folder into the worker's read-only code folder
-_CODE_SUFFIXES = (".py", ".txt", ".json", ".md")
 
 
 class WorkerGone(Exception):
@@ -857,7 +855,7 @@ def _private_copy(folder: Path, dest: Path) -> None:
     """The topic folder's files, copied read-only for the worker (no links, nothing else)."""
     dest.mkdir()
     for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.is_symlink() and path.suffix in _CODE_SUFFIXES:
+        if path.is_file() and not path.is_symlink() and path.suffix in CODE_SUFFIXES:
             target = dest / path.name
             shutil.copyfile(path, target)
             os.chmod(target, 0o444)

@@ -119,8 +119,28 @@ def test_a_module_linked_to_a_file_inside_the_submission_is_kept_as_graded(cours
     os.symlink(tmp_path / "elsewhere.py", folder / "t" / "out.py")
     os.symlink("../answers/gone.py", folder / "t" / "dangling.py")
     tree = store_sources(course, folder)
-    assert restore_sources(course, tree, tmp_path / "back") == ["t/q.py"]
+    assert restore_sources(course, tree, tmp_path / "back") == ["answers/q.txt", "t/q.py"]
     assert (tmp_path / "back" / "t" / "q.py").read_text() == "def f():\n    return 2\n"
+
+
+def test_every_file_a_grading_reads_is_kept_and_every_folder(course, tmp_path):
+    """An adversarial trial: ``scale.py`` read ``factor.txt`` beside it, which the worker
+    receives (a topic folder's .py, .txt, .json and .md), but the course kept .py and .ipynb
+    alone: its regrade failed where its grading passed (10 -> 8, taken in a regrade
+    --apply). And a folder of no kept file was not restored, so the regrade could find the
+    code in another folder than the grading did. Both are kept."""
+    folder = tmp_path / "sub"
+    (folder / "hw" / "t").mkdir(parents=True)
+    (folder / "data").mkdir()
+    (folder / "data" / "big.csv").write_text("1,2\n")  # no file of it kept, the folder is
+    (folder / "hw" / "t" / "scale.py").write_text("FACTOR = open('factor.txt').read()\n")
+    for name in ("factor.txt", "table.json", "NOTES.md"):
+        (folder / "hw" / "t" / name).write_text("3\n")
+    back = tmp_path / "back"
+    files = restore_sources(course, store_sources(course, folder), back)
+    assert files == ["hw/t/NOTES.md", "hw/t/factor.txt", "hw/t/scale.py", "hw/t/table.json"]
+    assert sorted(p.relative_to(back).as_posix() for p in back.rglob("*") if p.is_dir()) == [
+        "data", "hw", "hw/t"]
 
 
 def test_a_notebook_alone_is_kept(course, tmp_path):

@@ -111,7 +111,7 @@ def test_every_counted_run_becomes_an_attempt(roster_course, tmp_path):
     assert ada[1].questions == {"t.q1": (4.0, 4.0), "t.q2": (6.0, 6.0)}
     # the active submission's sources are kept: it can be graded again
     files = restore_sources(course, ada[1].sources_tree, tmp_path / "restored")
-    assert files == ["t/q1.py"]
+    assert files == ["notes.txt", "t/q1.py"]  # a text file, which a grading may read
     (bob,) = attempts(course, "s2", "a1")  # matched by SID where the email differs
     assert bob.score == 7.0 and bob.submitted_at.isoformat() == "2027-01-22T17:00:00+00:00"
     result = bob.result(course)
