@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 
 # C0 controls other than tab and newline, DEL and C1 controls (a terminal would act on them),
-# and lone surrogates (they cannot be encoded, so a report file could not be written).
-_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# lone surrogates (they cannot be encoded, so a report file could not be written), and the
+# bidirectional formatting characters (Unicode's UAX #9: marks, embeddings, overrides and
+# isolates), which reorder the text around them as it is shown ("Trojan Source",
+# CVE-2021-42574: an exception's message reached a cohort's tables and dashboard reversed)
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+                               "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_char(ch: str) -> str:
@@ -22,6 +26,7 @@ def escape_char(ch: str) -> str:
 
 
 def visible_text(text: str) -> str:
-    """``text`` with terminal control characters (ESC, BEL, CR...) shown as ``\\xNN`` escapes,
-    so a message quoting student output cannot recolour or clear the student's terminal."""
+    """``text`` with terminal control characters (ESC, BEL, CR...) and bidirectional
+    formatting characters shown as ``\\xNN`` / ``\\uNNNN`` escapes, so a message quoting
+    student output cannot recolour or clear the student's terminal, nor reorder what is read."""
     return _TERMINAL_CONTROL.sub(lambda m: escape_char(m.group()), text)

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from nlpdojo_reports.clusters import cluster_title
 from nlpdojo_reports.formatting import fmt_number, fmt_score
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME
-from nlpdojo_reports.sanitize import visible_name
+from nlpdojo_reports.sanitize import visible_name, visible_text
 
 DASHBOARD_NAME = "dashboard.html"
 RESULT_NAME = "result.json"
@@ -59,6 +59,13 @@ code{font-size:12px;background:#f3f4f6;padding:1px 3px;border-radius:3px;white-s
 font-size:12px;margin-right:4px}
 svg text{font:11px system-ui,sans-serif;fill:#333}
 """
+
+
+def _shown(text: str) -> str:
+    """A student's text (a failure's message) for the page: control and bidirectional
+    formatting characters as escapes (:func:`visible_text`: a right-to-left override reordered
+    what the instructor read), then HTML-escaped."""
+    return escape(visible_text(text))
 
 
 def report_folder_names(names: list[str]) -> dict[str, str]:
@@ -255,14 +262,14 @@ def _clusters(summary: dict[str, Any]) -> str:
         shown = ", ".join(escape(visible_name(n)) for n in who[:WHO_SHOWN])
         more = f" and {len(who) - WHO_SHOWN} more" if len(who) > WHO_SHOWN else ""
         checks = ", ".join(f"{escape(cid)} ({n})" for cid, n in c["checks"].items())
-        patterns = "".join(f"<li><code>{escape(p['diagnosis'])}</code> ({p['count']})</li>"
+        patterns = "".join(f"<li><code>{_shown(p['diagnosis'])}</code> ({p['count']})</li>"
                            for p in c["patterns"])
         kind = f'<span class="kind">{escape(c["kind"])}</span>' if c["kind"] else ""
         rows.append(
             f'<tr data-cluster="{i}"><td class="num" data-cluster="{i}" data-field="count">'
             f'{c["count"]}</td><td>{escape(c["exercise"])}</td><td>{escape(c["question"])}'
-            f"</td><td>{kind}<span title=\"{escape(cluster_title(c))}\">"
-            f"<code>{escape(c['diagnosis'])}</code></span>"
+            f"</td><td>{kind}<span title=\"{_shown(cluster_title(c))}\">"
+            f"<code>{_shown(c['diagnosis'])}</code></span>"
             f'<div class="who">checks: {checks}</div>'
             f'{"<ul class=who>" + patterns + "</ul>" if len(c["patterns"]) > 1 else ""}</td>'
             f'<td class="who" data-cluster="{i}" data-field="submissions">{shown}{more}</td>'
@@ -300,7 +307,7 @@ def _submissions(summary: dict[str, Any], links: dict[str, str]) -> str:
         name = escape(visible_name(row["name"]))  # Jose\u0301 is not read as José
         link = links.get(row["name"])
         shown = f'<a href="{escape(link, quote=True)}">{name}</a>' if link else name
-        errors = "; ".join(escape(e) for e in row.get("errors", []))
+        errors = "; ".join(_shown(e) for e in row.get("errors", []))
         key = f'data-submission="{escape(row["name"], quote=True)}"'
         rows.append(
             f"<tr {key}><td>{shown}</td>"

@@ -62,6 +62,15 @@ def test_submitted_text_is_escaped():
     assert "bo&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_a_failures_bidirectional_formatting_is_shown_as_escapes():
+    """An adversarial trial: a right-to-left override in a failure's message reached the
+    dashboard as it was, reordering what the instructor read."""
+    summary = summarize({"ada": _result([_check("softmax.values", "failed",
+                                                "got \u202eon\u202c yes")])})
+    page = render_dashboard(summary)
+    assert "\u202e" not in page and "\\u202eon\\u202c" in page
+
+
 def test_an_empty_cohort_and_custom_links():
     summary = summarize({"ada": _result([_check("softmax.values", "passed", "ok")])})
     page = render_dashboard(summary, result_links={})

@@ -29,3 +29,12 @@ def test_finite_json_replaces_non_finite_everywhere():
 def test_visible_text_shows_terminal_controls():
     assert visible_text("\x1b[2Jhi\x07\tok\n\x9b") == "\\x1b[2Jhi\\x07\tok\n\\x9b"
     assert visible_text("naïve ✓") == "naïve ✓"
+
+
+def test_visible_text_shows_bidirectional_formatting():
+    """An adversarial trial: a right-to-left override in an exception's message reordered
+    the cohort's tables and dashboard as shown ("Trojan Source"); Arabic or Hebrew text
+    itself is left as it is."""
+    assert visible_text("ok\u202eon\u202c x") == "ok\\u202eon\\u202c x"
+    assert visible_text("\u2066a\u2069\u200f\u061c") == "\\u2066a\\u2069\\u200f\\u061c"
+    assert visible_text("שלום مرحبا") == "שלום مرحبا"
