@@ -280,7 +280,7 @@ def _read_text(path: Path, shown: str, skipped: list[str], inside: Path | None =
         # declaration: a file with one was "not valid Python" here, compared with none)
         return python_source(data) if path.suffix == ".py" else data.decode("utf-8")
     except (UnicodeDecodeError, SyntaxError):
-        skipped.append(f"{shown}: not text in its declared encoding (or UTF-8)")
+        skipped.append(f"{shown}: not UTF-8 (nor text in an encoding it declares)")
         return None
 
 

@@ -659,3 +659,18 @@ def test_the_library_compared_is_the_one_the_grader_grades(tmp_path):
     (tmp_path / "topic" / "library" / "layers.py").write_text("DECOY = 1\n")
     found = _modules(tmp_path, "topic", "sub", [])
     assert found[("library", "layers")][0] == "GRADED = 1\n"
+
+
+def test_a_module_is_read_as_python_reads_it(tmp_path):
+    """An adversarial trial: a copy saved with a byte-order mark (or a coding declaration) was
+    "not valid Python, its questions not compared", while the grader graded it: read as the
+    import reads it, it is compared as its text."""
+    from nlpdojo_autograder.release.similarity import _read_text
+
+    skipped: list[str] = []
+    for name, data in (("bom.py", b"\xef\xbb\xbfdef f():\n    return 1\n"),
+                       ("latin.py", b"# -*- coding: latin-1 -*-\nS = '\xe9'\n")):
+        (tmp_path / name).write_bytes(data)
+    assert _read_text(tmp_path / "bom.py", "bom.py", skipped) == "def f():\n    return 1\n"
+    assert "S = 'é'" in _read_text(tmp_path / "latin.py", "latin.py", skipped)
+    assert skipped == []
