@@ -229,10 +229,15 @@ def roster_change_id_command(
     """Give a student another id with everything recorded of them (attempts, extensions,
     overrides): before importing a roster whose ids are another source's."""
     with _open(course) as opened:
-        old = opened.student(student).id
+        before = opened.student(student)
         s, moved = change_id(opened, student, new_id)
-    typer.echo(f"{s.name}: id {old} -> {s.id}, with {moved['attempts']} attempt(s), "
+    typer.echo(f"{s.name}: id {before.id} -> {s.id}, with {moved['attempts']} attempt(s), "
                f"{moved['extensions']} extension(s) and {moved['overrides']} override(s)")
+    if before.source == "canvas":
+        print_warning(f"{before.id} was Canvas's own id for {s.name}; {s.id} is not: the Canvas "
+                      "export writes it as SIS User ID with Canvas's ID left empty (importing "
+                      "Canvas's gradebook export again would need the old id back: change-id "
+                      f"{s.id} {before.id})")
 
 
 @app.command("match")

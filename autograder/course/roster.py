@@ -346,12 +346,17 @@ STUDENT_TABLES = ("attempts", "extensions", "overrides")
 def change_id(course: Course, student: str, new_id: str) -> tuple[Student, dict[str, int]]:
     """Give ``student`` (an id, login or email) the id ``new_id``, with everything the record
     holds of them (:data:`STUDENT_TABLES`), in one transaction: how a student whose id changed
-    (a roster from another source, a typo) keeps their record. Returns them as they are now
-    and the rows moved per table."""
+    (a roster from another source, a typo) keeps their record. A student of a Canvas export is
+    one no longer: the new id is not Canvas's. Returns them as they are now and the rows moved
+    per table."""
     s = course.student(student)
     new_id = new_id.strip()
     if not new_id:
         raise CourseError("give the new id")
+    if any(ch in new_id for ch in "/\\") or not new_id.isprintable():
+        raise CourseError(f"id {new_id!r}: an id holds no slash and no control character "
+                          "(it names a submission folder where the course matches folders "
+                          "by id)")
     if new_id == s.id:
         raise CourseError(f"{s.name}'s id is {s.id!r} already")
     if course.conn.execute("SELECT 1 FROM students WHERE id = ?", (new_id,)).fetchone():
@@ -360,7 +365,11 @@ def change_id(course: Course, student: str, new_id: str) -> tuple[Student, dict[
     moved = {}
     with course.transaction() as conn:
         conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at the commit, all moved
-        conn.execute("UPDATE students SET id = ? WHERE id = ?", (new_id, s.id))
+        # a Canvas export's id is Canvas's own user id, which the Canvas export writes as
+        # ID: another id is not, and goes in SIS User ID (a university number written as ID
+        # could post the grades to another Canvas user: a TA's trial)
+        conn.execute("UPDATE students SET id = ?, source = ? WHERE id = ?",
+                     (new_id, "csv" if s.source == "canvas" else s.source, s.id))
         for table in STUDENT_TABLES:
             moved[table] = conn.execute(f"UPDATE {table} SET student = ? WHERE student = ?",
                                         (new_id, s.id)).rowcount

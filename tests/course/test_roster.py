@@ -231,6 +231,19 @@ def test_an_id_changes_with_the_students_record(course, tmp_path):
         change_id(course, "101", "101")
     with pytest.raises(CourseError, match="no student 'nobody'"):
         change_id(course, "nobody", "x")
+    for bad in ("a b/c", "x\\y", "tab\there"):  # (a slash was taken: no folder is named so)
+        with pytest.raises(CourseError, match="an id holds no slash and no control"):
+            change_id(course, "101", bad)
+
+    # (a TA's trial, round 3) Jane came from Canvas's export: 101 is Canvas's own id for her,
+    # which the Canvas export writes as ID; a university number is not, and was written there
+    assert course.student("101").source == "canvas"
+    jane, _ = change_id(course, "101", "20261004")
+    assert jane.source == "csv" and jane.sis_user_id == "S101"
+    from nlpdojo_autograder.course.exports import canvas_rows
+    from nlpdojo_autograder.course.policy import gradebook as book_of
+    row = next(r for r in canvas_rows(book_of(course)) if r[0] == "Doe, Jane")
+    assert row[1:3] == ["", "S101"]  # no Canvas ID; her SIS User ID, which Canvas matches
 
 
 def test_a_folder_of_a_student_who_withdrew_is_said(course, tmp_path):
