@@ -128,6 +128,8 @@ app = typer.Typer(rich_markup_mode=None, name="grade", pretty_exceptions_enable=
 
 DEFAULT_SUBMISSION = Path("exercises")
 SUMMARY_NAME = "summary.json"
+#: the summary's key naming the course assignment a cohort graded with ``--course`` was of
+ASSIGNMENT_KEY = "assignment"
 #: threads that collect a cluster's results and write the reports
 COHORT_WRITERS = 8
 
@@ -789,7 +791,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     names = topics or _cohort_topics(root, folders)
     check_expected(names, options)
     check_writable(out_dir, folder=True)
-    _refuse_other_gradings_reports(out_dir, sorted(options.questions or names))
+    _refuse_other_gradings_reports(out_dir, sorted(options.questions or names),
+                                   recording.assignment.id if recording is not None else None)
     if recording is not None:  # a report folder inside the course's sources replaces them
         recording.course.refuse_as_output(out_dir)
     _check_case_collisions(folders, out_dir)
@@ -897,6 +900,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
             graded = _in_order(pool, one, folders, progress, kept)
     results = {name: result for name, result, _, _ in graded}
     summary = summarize(results)
+    if recording is not None:  # the course's assignment these reports are of
+        summary[ASSIGNMENT_KEY] = recording.assignment.id
     trouble = {name: problems for name, _, _, problems in graded if problems}
     for row in summary["submissions"]:
         # a failed grading's reason is its result's error already ("could not grade this
@@ -1068,17 +1073,24 @@ def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: 
         (folder / name).unlink(missing_ok=True)
 
 
-def _refuse_other_gradings_reports(out_dir: Path, names: list[str]) -> None:
+def _refuse_other_gradings_reports(out_dir: Path, names: list[str],
+                                   assignment: str | None = None) -> None:
     """Refuse an ``out_dir`` that holds a cohort's reports of questions ``names`` does not
-    select (by the summary an earlier grading wrote there): this grading would replace them,
-    and leave beside its own the reports of submissions it does not grade again (a TA's
-    trial: a2's cohort graded into a1's report folder). A grading of the same questions again
-    replaces its reports, as ever (``--resume`` keeps them)."""
+    select, or of another course assignment than ``assignment`` (by the summary an earlier
+    grading wrote there): this grading would replace them, and leave beside its own the
+    reports of submissions it does not grade again (a TA's trials: a2's cohort graded into
+    a1's report folder; a3's, whose topic holds a1's question, too). A grading of the same
+    questions again replaces its reports, as ever (``--resume`` keeps them)."""
     try:
         earlier = json.loads((out_dir / SUMMARY_NAME).read_text(encoding="utf-8"))
         questions = {f"{q['exercise']}.{q['question']}" for q in earlier["questions"]}
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
         return  # none, or no summary of this grader's: nothing known to be replaced
+    before = earlier.get(ASSIGNMENT_KEY) if isinstance(earlier, dict) else None
+    if isinstance(before, str) and assignment is not None and before != assignment:
+        raise UsageError(f"--output {out_dir} holds the reports of assignment {before}'s "
+                         f"grading; grading {assignment} there would replace them: give "
+                         f"another --output, or remove {out_dir} first")
     other = sorted(q for q in questions if not selected(q, names))
     if other:
         shown = ", ".join(other[:4]) + (", ..." if len(other) > 4 else "")

@@ -371,3 +371,34 @@ def test_a_submission_that_cannot_be_recorded_stops_no_other(toy, make_submissio
     assert (out / "summary.json").is_file() and (out / "theo" / "result.json").is_file()
     with Course.open(db) as course:
         assert sorted(a.student for a in attempts(course)) == ["1001", "1007"]
+
+
+def test_another_assignments_cohort_is_not_graded_into_its_reports(toy, make_submission,
+                                                                    tmp_path, monkeypatch):
+    """A TA's trial: a3 (the whole toy topic) holds a1's question, so its cohort graded
+    with a1's --output replaced a1's reports and summary without a word (a2's, of another
+    question, was refused). The summary names the assignment; another one's is refused."""
+    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
+    work = tmp_path / "instructor"
+    work.mkdir()
+    (work / "course.toml").write_text(TABLE + '[[assignments]]\nid = "a3"\ntopics = ["toy"]\n'
+                                      'points = 20\ndue = 2027-03-20T23:59:00-05:00\n')
+    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    db = work / "c.course"
+    assert dojo("course", "init", "--course", str(db), "--table",
+                str(work / "course.toml")).exit_code == 0
+    assert dojo("course", "roster", "import", str(work / "roster.csv"), "--course",
+                str(db)).exit_code == 0
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    make_submission(name="src/hana").rename(subs / "hana")
+    out = tmp_path / "out"
+    cohort = ["--submissions", str(subs), "--course", str(db), "-j", "1", "-o", str(out)]
+    assert grade(*cohort, "--assignment", "a1").exit_code == 0
+    before = (out / "summary.json").read_text()
+    assert json.loads(before)["assignment"] == "a1"
+    again = grade(*cohort, "--assignment", "a3")
+    assert again.exit_code == 2, again.output
+    assert "holds the reports of assignment a1's grading; grading a3 there" in said(again)
+    assert (out / "summary.json").read_text() == before
+    assert grade(*cohort, "--assignment", "a1").exit_code == 0  # a1 again: replaced
