@@ -909,9 +909,11 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         said = " ".join(row["errors"])
         row["errors"] += [p for p in trouble.get(row["name"], [])
                           if p.partition(": ")[2] not in said]
-    if leaderboard:  # a course's: its roster's students only (not a folder matching none)
+    if leaderboard:  # a course's: its enrolled students only (not a folder matching none, nor
+        # one of a student who withdrew)
         ranked = (results if recording is None or recording.match is None else
-                  {n: r for n, r in results.items() if n in recording.match.matched})
+                  {n: r for n, r in results.items() if n in recording.match.matched
+                   and not recording.match.matched[n].withdrawn})  # (a TA's trial: ranked)
         write_cohort_leaderboard(ranked, summary, report_dirs)
         if not summary["leaderboard"]["metrics"]:
             print_warning("--leaderboard: no check graded here measures a metric (a trained "

@@ -212,7 +212,8 @@ def test_the_course_switches_the_leaderboard_on(monkeypatch, tmp_path):
 
 def test_a_courses_board_ranks_its_roster_only(monkeypatch, tmp_path):
     """The TA's trial: with ``--course`` the board ranked every folder of the cohort, a
-    folder matching no student of the roster (``ghost``) among them."""
+    folder matching no student of the roster (``ghost``) among them; and (round 3) a student
+    who withdrew."""
     import json
 
     from typer.testing import CliRunner
@@ -229,9 +230,11 @@ def test_a_courses_board_ranks_its_roster_only(monkeypatch, tmp_path):
         (tmp_path / "r.csv").write_text("id,name,email,login\n1,Ann,a@x.edu,ann\n"
                                         "2,Ben,b@x.edu,ben\n3,Cat,c@x.edu,cat\n")
         import_roster(course, tmp_path / "r.csv")
+        from nlpdojo_autograder.course.roster import withdraw
+        withdraw(course, "cat", "dropped the course")  # (a TA's trial, round 3: ranked)
     cohort = _cohort()
     subs = tmp_path / "subs"
-    for name in cohort:  # ann, ben, cat on the roster; dan and eve are not
+    for name in cohort:  # ann, ben, cat on the roster (cat withdrew); dan and eve are not
         (subs / name / "word_vectors").mkdir(parents=True)
     monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "s3cret")
     monkeypatch.setattr(grade, "_grade_in_child", lambda folder, *a, **k: cohort[folder.name])
@@ -243,8 +246,9 @@ def test_a_courses_board_ranks_its_roster_only(monkeypatch, tmp_path):
     assert result.exit_code in (0, 1), result.output
     boards = json.loads((out / "summary.json").read_text())["leaderboard"]["metrics"]
     ranked = {r["alias"] for board in boards for r in board["ranked"]}
-    assert ranked <= {alias(n, b"s3cret") for n in ("ann", "ben", "cat")}, ranked
+    assert ranked <= {alias(n, b"s3cret") for n in ("ann", "ben")}, ranked
     assert not (out / "eve" / "leaderboard.json").exists()
+    assert not (out / "cat" / "leaderboard.json").exists()
 
 
 def _manifest(tmp_path, cohort):
