@@ -17,7 +17,7 @@ from typing import Any
 
 from nlpdojo_autograder.course.attempts import attempts
 from nlpdojo_autograder.course.config import local_time
-from nlpdojo_autograder.course.overrides import overrides
+from nlpdojo_autograder.course.overrides import current_overrides, overrides
 from nlpdojo_autograder.course.policy import Gradebook, gradebook, late_days
 from nlpdojo_autograder.course.store import Course, Student
 
@@ -90,7 +90,8 @@ def _cell(book: Gradebook, s: Student, aid: str) -> dict[str, Any]:
 def student_view(course: Course, student: str, book: Gradebook | None = None
                  ) -> dict[str, Any]:
     """One student's page: each assignment's standing with every attempt (counted or not, late
-    by how much), the late-day ledger, and every override recorded (the superseded too)."""
+    by how much), the late-day ledger, and every override recorded (the superseded and the
+    removed too, each with its standing: applies, superseded, removed)."""
     s = course.student(student)
     book = book or gradebook(course)
     policy = course.policy()
@@ -98,6 +99,7 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
 
     mine = attempts(course, s.id)
     ledger = book.ledgers[s.id]
+    applying = {o.id for o in current_overrides(course).values() if o.student == s.id}
     rows = []
     for a in book.assignments:
         st = book.standing(s.id, a.id)
@@ -126,8 +128,9 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
         "overrides": [{"assignment": o.assignment, "question": o.question or None,
                        "points": o.points, "excused": o.excused, "reason": o.reason,
                        "by": o.created_by, "at": shown(o.created_at),
-                       "removed": (None if o.in_force else
-                                   f"removed by {o.removed_by} {shown(o.removed_at)}: "
-                                   f"{o.removed_reason}")}
+                       "standing": ("applies" if o.id in applying else
+                                    "superseded by a later one" if o.in_force else
+                                    f"removed by {o.removed_by} {shown(o.removed_at)}: "
+                                    f"{o.removed_reason}")}
                       for o in overrides(course, s.id)],
     }

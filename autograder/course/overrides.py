@@ -242,10 +242,12 @@ def remove_override(course: Course, student: str, assignment: str, question: str
         key = _resolve(key, {o.question: 0.0 for o in mine if o.question}) or key
     matching = [o for o in mine if o.question == key]
     if not matching:
-        listing = "; ".join(f"{o.question or 'the whole assignment'}: {o.describe()}"
-                            for o in mine) or "none"
+        applying = {o.question: o for o in mine}  # the latest of each: the one that applies
+        listing = "; ".join(f"{q or 'the whole assignment'}: {o.describe()}"
+                            for q, o in applying.items()) or "none"
         raise CourseError(f"{sid} has no override in force on {aid}"
-                          f"{' ' + key if key else ' as a whole'} (those in force: {listing})")
+                          f"{' ' + key if key else ' as a whole'} (those that apply: "
+                          f"{listing})")
     gone = matching[-1]
     with course.transaction() as conn:
         conn.execute("UPDATE overrides SET removed_by = ?, removed_at = ?, removed_reason = ? "

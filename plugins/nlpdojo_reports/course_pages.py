@@ -183,7 +183,7 @@ def _overrides(rows: list[dict[str, Any]]) -> str:
         f"<tr><td>{escape(o['assignment'])}</td><td>{escape(o['question'] or 'whole')}</td>"
         f'<td class="num">{"EX" if o["excused"] else _num(o["points"])}</td>'
         f"<td>{escape(o['reason'])}</td><td>{escape(o['by'])}</td><td>{escape(o['at'])}</td>"
-        f"<td>{escape(o.get('removed') or 'in force')}</td></tr>" for o in rows)
+        f"<td>{escape(o['standing'])}</td></tr>" for o in rows)
     return ('<section id="overrides"><h2>Overrides</h2><table><tr><th>assignment</th>'
             "<th>question</th><th class=num>points</th><th>reason</th><th>by</th><th>when</th>"
             f"<th>standing</th></tr>{body}</table></section>")

@@ -355,6 +355,12 @@ def test_an_override_given_by_mistake_is_removed_and_the_earlier_applies_again(
     assert dojo("course", "override", "s1", "a1", "--points", "9", "--reason", "regrade")[0] == 0
     assert dojo("course", "override", "s1", "a1", "--excuse", "--reason", "oops")[0] == 0
     assert "a1 a1: EX/10 excused (overridden)" in dojo("course", "history", "s1")[1]
+    from nlpdojo_autograder.course.browse import student_view
+    with Course.open(tmp_path / "c.course") as course:  # (a TA's trial: both "in force")
+        assert [o["standing"] for o in student_view(course, "s1")["overrides"]] == [
+            "superseded by a later one", "applies"]
+    code, said = dojo("course", "override", "s1", "a1", "t.q1", "--remove", "--reason", "x")
+    assert code == 2 and "(those that apply: the whole assignment: excused)" in said
     code, said = dojo("course", "override", "s1", "a1", "--remove", "--reason", "wrong one")
     assert code == 0, said
     assert "override removed: s1 a1 excused (by " in said and "(wrong one)" in said
@@ -366,7 +372,7 @@ def test_an_override_given_by_mistake_is_removed_and_the_earlier_applies_again(
     assert code == 0 and "now: no override applies" in said
     assert dojo("course", "history", "s1")[1].split(" attempt 1")[0] == own
     code, said = dojo("course", "override", "s1", "a1", "--remove", "--reason", "again")
-    assert code == 2 and "s1 has no override in force on a1 as a whole (those in force: " \
+    assert code == 2 and "s1 has no override in force on a1 as a whole (those that apply: " \
         "none)" in said
     code, said = dojo("course", "override", "s1", "a1", "--remove")
     assert code == 2 and "--remove --reason TEXT" in said

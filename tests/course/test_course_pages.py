@@ -76,7 +76,7 @@ def test_a_students_page_lists_attempts_late_days_and_overrides(course):
     assert a2_try["late_days"] == 2 and a2_try["counted"]
     cy = student_view(course, "cy@x.edu")  # found by email too
     assert [o["reason"] for o in cy["overrides"]] == ["regrade request: =SUM(A1)", "medical"]
-    assert [o["removed"] for o in cy["overrides"]] == [None, None]  # both in force
+    assert [o["standing"] for o in cy["overrides"]] == ["applies", "applies"]
     assert cy["assignments"][1]["status"] == "excused" and cy["assignments"][1]["score"] is None
     eve = student_view(course, "s5")
     assert eve["assignments"][0]["extension"]["reason"] == "travel"
@@ -112,13 +112,13 @@ def test_the_command_writes_private_escaped_pages(course, tmp_path):
     assert "students/0002.html" in index
     cy = (out / "students" / "0002.html").read_text()
     assert "regrade request: =SUM(A1)" in cy and "medical" in cy
-    assert cy.count("<td>in force</td>") == 2
+    assert cy.count("<td>applies</td>") == 2
     from nlpdojo_autograder.course.overrides import remove_override
     remove_override(course, "s3", "a2", reason="<b>sent twice</b>", by="ta")
     again = CliRunner().invoke(build_app(), ["course", "dashboard", "-o", str(out),
                                              "--course", str(course.path)])
     cy = (out / "students" / "0002.html").read_text()  # kept and shown, as removed, escaped
-    assert cy.count("<td>in force</td>") == 1 and "removed by ta " in cy
+    assert cy.count("<td>applies</td>") == 1 and "removed by ta " in cy
     assert "&lt;b&gt;sent twice&lt;/b&gt;" in cy
     again = CliRunner().invoke(build_app(), ["course", "dashboard", "-o", str(out),
                                              "--course", str(course.path)])
