@@ -119,18 +119,28 @@ def _warn_unknown_targets(config: CourseConfig) -> None:
         questions = {f"{n}.{c.question}" for n in names for c in get_exercise(n).checks}
     except Exception:  # noqa: BLE001 - the registry is not needed to make a course
         return
+    bare = {q.split(".", 1)[1] for q in questions}  # a question named alone (one topic's)
+    known = sorted({*names, *questions, *bare})
     for a in config.assignments:
-        unknown = [t for t in a.targets if t not in names and t not in questions]
-        # a question of an installed topic that it does not have: a typo, refused (it was
-        # recorded, and found only when a regrade or a grading of the assignment failed)
-        typos = [t for t in unknown if "." in t and t.split(".", 1)[0] in names]
-        if typos:
-            ours = sorted(q for q in questions if q.split(".", 1)[0] == typos[0].split(".")[0])
-            close = difflib.get_close_matches(typos[0], ours, n=1)
-            raise CourseError(
-                f"assignment {a.id}: {typos[0]} is no question of {typos[0].split('.')[0]}"
-                f"{f' (did you mean {close[0]}?)' if close else ''}; its questions: "
-                f"{', '.join(ours)}. Fix the course table (nothing was written)")
+        unknown = [t for t in a.targets if t not in names and t not in questions
+                   and t not in bare]
+        # a question of an installed topic that it does not have, or a name close to an
+        # installed one: a typo, refused (it was recorded, and found only when a regrade or a
+        # grading of the assignment failed; TAs' trials)
+        for typo in unknown:
+            topic = typo.split(".", 1)[0] if "." in typo else None
+            if topic in names:
+                ours = sorted(q for q in questions if q.split(".", 1)[0] == topic)
+                close = difflib.get_close_matches(typo, ours, n=1)
+                raise CourseError(
+                    f"assignment {a.id}: {typo} is no question of {topic}"
+                    f"{f' (did you mean {close[0]}?)' if close else ''}; its questions: "
+                    f"{', '.join(ours)}. Fix the course table (nothing was written)")
+            close = difflib.get_close_matches(typo, known, n=1, cutoff=0.75)
+            if close:
+                raise CourseError(f"assignment {a.id}: {typo} is no topic or question installed "
+                                  f"here (did you mean {close[0]}?). Fix the course table "
+                                  "(nothing was written)")
         if unknown:
             print_warning(f"assignment {a.id}: {', '.join(unknown)} is no topic or question "
                           f"installed here (topics: {', '.join(names) or 'none'}); grading it "

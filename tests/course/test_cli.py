@@ -391,6 +391,11 @@ def test_a_question_an_installed_topic_does_not_have_is_refused(tmp_path, monkey
             "mean neural_networks.adam?)") in said and "nothing was written" in said
     with Course.open(tmp_path / "c.course") as course:
         assert course.assignment("a2").targets == ("t.q2",)  # as it was
+    for typo, meant in (("adamm", "adam"), ("nural_networks", "neural_networks")):  # bare
+        (tmp_path / "course.toml").write_text(TABLE.replace('"t.q2"', f'"{typo}"'))
+        code, said = dojo("course", "init", "--update")
+        assert code == 2 and f"{typo} is no topic or question installed here (did you mean " \
+            f"{meant}?)" in said, said
     (tmp_path / "course.toml").write_text(TABLE.replace('"t.q2"', '"neural_networks.adam"'))
     assert dojo("course", "init", "--update")[0] == 0
 
