@@ -18,6 +18,7 @@ from nlpdojo.cli.formats import DataFormat, format_option
 from nlpdojo.settings import CourseConfig, pick
 from nlpdojo_autograder.cli.grade_options import OUTPUT_ENV
 from nlpdojo_autograder.course.references import restore_cohort
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.grading.snapshot import cohort_output
 from nlpdojo_autograder.release.similarity import (
     MIN_SIZE,
@@ -25,7 +26,11 @@ from nlpdojo_autograder.release.similarity import (
     SimilarityError,
     compare_cohort,
 )
-from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_autograder.runtime.loader import (
+    SubmissionImportError,
+    load_reference_dir,
+    reference_available,
+)
 from nlpdojo_reports.dashboard import relink_dashboard
 from nlpdojo_reports.similarity import (
     SIMILARITY_HTML,
@@ -77,7 +82,8 @@ def similarity_command(
     check_writable(out_dir, folder=True)  # (it leaves no folder it made behind)
     with tempfile.TemporaryDirectory(prefix="nlpdojo-past-cohorts-") as tmp:
         past = [_past_cohort(path, Path(tmp)) for path in reference_course or ()]
-        report = compare_cohort(submissions, solutions or _solutions(), topic or None,
+        report = compare_cohort(submissions, solutions or _solutions(submissions, topic),
+                                topic or None,
                                 references=[*(reference or ()), *past],
                                 threshold=threshold, min_size=min_size, exclude=[out_dir])
         data = report_data(report, top)
@@ -132,7 +138,29 @@ def _cohort_folder(submissions: Path) -> Path:
     return cohort_output(submissions)
 
 
-def _solutions() -> Path:
+def _solutions(submissions: Path, topics: list[str] | None) -> Path:
+    """The folder of the installed reference solutions of the topics compared (``topics``,
+    else the installed topics whose folders the submissions hold): where each topic's
+    registered reference lies, as ``grade`` finds it (a pack's own solutions were looked for in
+    nlpdojo_solutions: a TA's trial); else nlpdojo_solutions'."""
+    names = set(exercise_names())
+    wanted = set(topics or ()) or {
+        p.name for f in (submissions.iterdir() if submissions.is_dir() else ())
+        if f.is_dir() for p in (f.iterdir() if f.is_dir() else ())
+        if p.is_dir() and p.name in names}
+    roots = set()
+    for name in sorted(wanted & names):
+        try:
+            roots.add(load_reference_dir(get_exercise(name).reference_package).parent)
+        except SubmissionImportError:
+            continue  # its reference is not installed: said below, or by the comparison
+    if len(roots) > 1:
+        raise SimilarityError(f"the topics' reference solutions lie in different folders "
+                              f"({', '.join(sorted(map(str, roots)))}): compare one topic at a "
+                              "time (--topic), or give the solutions' folder with --solutions "
+                              "DIR")
+    if roots:
+        return roots.pop()
     if not reference_available("nlpdojo_solutions"):
         raise SimilarityError("the reference solutions (nlpdojo_solutions) are not installed "
                               "here: their markers tell a student's code from the stubs; pass "

@@ -180,7 +180,8 @@ def topic_questions(solutions: Path, topic: str) -> list[Question]:
     topic_dir = solutions / topic
     if not topic_dir.is_dir():
         raise SimilarityError(f"no topic {topic} in the solutions {solutions}: the report needs "
-                              "the reference's markers to tell what a student wrote")
+                              "the reference's markers to tell what a student wrote; give the "
+                              "folder of the solutions that hold it with --solutions DIR")
     out = [Question(f"{topic}.{q}", topic, tuple((m, n) for m, n in owners if n))
            for q, owners in questions_in(topic_dir).items()]
     library = solutions / LIBRARY
@@ -779,7 +780,8 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
                          if p.is_dir() and (solutions / p.name).is_dir() and p.name != LIBRARY})
         if not topics:
             raise SimilarityError(f"no submission in {root} holds a topic folder of the "
-                                  f"solutions ({solutions}); name the topic: --topic TOPIC")
+                                  f"solutions ({solutions}); name the topic (--topic TOPIC), or "
+                                  "give its solutions' folder (--solutions DIR)")
     refs = [(ref, _reference_folders(ref, topics)) for ref in references]
     questions = {t: topic_questions(solutions, t) for t in topics}
     if len(folders) + sum(len(f) for _, f in refs) < 2:

@@ -402,3 +402,21 @@ def test_another_assignments_cohort_is_not_graded_into_its_reports(toy, make_sub
     assert "holds the reports of assignment a1's grading; grading a3 there" in said(again)
     assert (out / "summary.json").read_text() == before
     assert grade(*cohort, "--assignment", "a1").exit_code == 0  # a1 again: replaced
+
+
+def test_a_packs_cohort_is_compared_on_its_own_solutions(toy, make_submission, tmp_path):
+    """A TA's trial: ``dojo similarity`` looked for the toy pack's topic in nlpdojo_solutions
+    (where ``grade`` finds it through the pack's registered reference), and neither error said
+    --solutions. Each topic's registered reference is where its solutions are found."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("ann", "bo"):
+        make_submission(name=f"src/{name}").rename(subs / name)
+    out = tmp_path / "out"
+    for topic in ([], ["--topic", "toy"]):
+        done = dojo("similarity", str(subs), "-o", str(out), "--min-size", "0", *topic)
+        assert done.exit_code == 0, done.output
+        assert (out / "similarity.json").is_file()
+    missing = dojo("similarity", str(subs), "-o", str(out), "--topic", "toy", "--solutions",
+                   str(tmp_path))
+    assert missing.exit_code == 2 and "--solutions DIR" in said(missing)
