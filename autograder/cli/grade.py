@@ -787,7 +787,9 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
                      and p.resolve() != out_dir.resolve())  # an earlier run's reports
     if not folders:
-        raise UsageError(f"{root} holds no submission folders")
+        raise UsageError(f"{root} holds no submission folders: put one folder per submission "
+                         "in it (each laid out like exercises/), or grade one submission with "
+                         "--submission")
     names = topics or _cohort_topics(root, folders)
     check_expected(names, options)
     check_writable(out_dir, folder=True)

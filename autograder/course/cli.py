@@ -530,6 +530,11 @@ def override_command(
             made = [add_override(opened, student, assignment, question, points=points,
                                  excused=excuse, reason=reason or "", by=by)]
         lowers = {o.id: lowered(opened, o) for o in made}
+        left = {o.student: opened.student(o.student).withdrawn for o in made}
+    for sid, why in left.items():
+        if why:  # recorded all the same: they may be enrolled again (a TA's trial: silent)
+            print_warning(f"{sid} withdrew ({why}): the override is recorded, and counts in no "
+                          "export while they are withdrawn")
     for o in made:
         if lowers[o.id]:
             print_warning(f"{o.student} {o.assignment} {o.question}: the override applies to "

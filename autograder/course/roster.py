@@ -131,7 +131,9 @@ def read_roster(path: Path) -> Roster:
                           "(UTF-8)") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise CourseError(f"roster {path} is empty")
+        raise CourseError(f"roster {path} is empty: give Canvas's gradebook export (Grades > "
+                          f"Export), or a CSV with the header {','.join(PLAIN_COLUMNS)} and a "
+                          "row per student")
     head = lines[0]
     delimiter = ";" if head.count(";") > head.count(",") else ","
     rows = list(csv.reader(lines, delimiter=delimiter))
@@ -196,6 +198,8 @@ def _plain(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
     for line, row in enumerate(rows, 2):
         if not any(c.strip() for c in row):
             continue
+        if len(row) > len(header) and not any(cell.strip() for cell in row[len(header):]):
+            row = row[:len(header)]  # empty cells a spreadsheet left at the end: nothing
         if len(row) != len(header):
             raise CourseError(f"roster {path}, line {line}: {len(row)} cells for "
                               f"{len(header)} columns ({','.join(header)}); a name with a comma "
@@ -244,7 +248,8 @@ def _check_duplicates(path: Path, students: list[Student], lines: list[int]) -> 
                                   "imported)")
             known[value] = s
     if not students:
-        raise CourseError(f"roster {path} lists no student")
+        raise CourseError(f"roster {path} lists no student: export the gradebook from Canvas "
+                          "again (Grades > Export), or write a row per student under the header")
 
 
 def import_roster(course: Course, path: Path) -> RosterImport:

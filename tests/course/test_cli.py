@@ -427,3 +427,27 @@ def test_a_gradescope_runs_hash_is_shown_past_its_prefix():
 
     assert _short_hash("gradescope:" + "ab" * 16) == "gradescope:abababababab"
     assert _short_hash("0123456789abcdef" * 4) == "0123456789ab"
+
+
+def test_what_a_ta_does_wrong_says_what_to_do(tmp_path, monkeypatch):
+    """A TA's trial: a roster of one empty cell at a row's end was "5 cells for 4 columns
+    ... a name with a comma goes in double quotes" (the name was quoted); an empty roster, one
+    of no row and an empty cohort said what was wrong, not what to do; an override of a
+    student who withdrew said nothing of it."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    (tmp_path / "r2.csv").write_text('id,name,email,login\ns2,"B, Bo",bo@x.edu,bo,\n')
+    code, said = dojo("course", "roster", "import", "r2.csv")
+    assert code == 0 and "1 added" in said
+    for text, hint in (("", "give Canvas's gradebook export"), ("id,name\n", "a row per")):
+        (tmp_path / "r3.csv").write_text(text)
+        code, said = dojo("course", "roster", "import", "r3.csv")
+        assert code == 2 and hint in said, said
+    assert dojo("course", "roster", "withdraw", "s2", "--reason", "left")[0] == 0
+    code, said = dojo("course", "override", "s2", "a1", "--excuse", "--reason", "ill")
+    assert code == 0 and "s2 withdrew (left, " in said and "counts in no export" in said
+    (tmp_path / "empty").mkdir()
+    monkeypatch.delenv(COURSE_ENV)  # (a cohort of no course)
+    from nlpdojo_autograder.cli.grade import app as grade_app
+    result = CliRunner().invoke(grade_app, ["--submissions", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "put one folder per submission in it" in " ".join(
+        result.output.split())
