@@ -396,25 +396,32 @@ class _Parsed:
 
 def python_source(data: bytes) -> str:
     """A module's bytes as the text Python runs when it imports them (PEP 263: a UTF-8
-    byte-order mark, else a coding declaration in the first two lines, else UTF-8), the mark
-    dropped: what every reader that judges a student's module reads. Read as UTF-8 alone, a
+    byte-order mark, else a coding declaration in the first two lines, else UTF-8; its line
+    ends as ``\\n``), the mark dropped: what a reader that judges a student's module as text
+    reads (the rules parse the bytes themselves, :func:`_parsed`). Read as UTF-8 alone, a
     module with a byte-order mark (Notepad writes one) or ``# -*- coding: latin-1 -*-`` failed
     to decode and was skipped, "the import reports it", while Python imported it: the rules
     never read it (SciPy's finite differences earned the gradcheck question's points), and
     the similarity report compared none of it (an adversarial trial). Raises
     :class:`UnicodeDecodeError`, or :class:`SyntaxError` for an unknown encoding, where
     Python's import fails too."""
+    # CPython's tokenizer reads \r\n and a lone \r as line ends before it looks for the
+    # declaration on lines 1 and 2; tokenize's readline splits at \n alone (a declaration
+    # after a lone \r was read, or missed, where Python did the other: an adversarial trial).
+    # Every encoding Python takes for source is ASCII-compatible: these bytes are line ends
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     return data.decode(encoding).removeprefix("\ufeff")
 
 
 def _parsed(source: bytes, filename: str) -> _Parsed:
     """``source`` parsed once per content (a planted bug, or a student's next grading,
-    changes one file of a folder: the others are not parsed again), read as Python reads it
-    (:func:`python_source`)."""
+    changes one file of a folder: the others are not parsed again), from its bytes by
+    CPython's own tokenizer, as the import compiles them (its encoding declaration, byte-order
+    mark and line ends read as the import reads them)."""
     digest = hashlib.sha256(source).hexdigest()
     if digest not in _PARSED:
-        tree = _without_main_block(ast.parse(python_source(source), filename=filename))
+        tree = _without_main_block(ast.parse(source, filename=filename))
         _kept(_PARSED)
         _PARSED[digest] = _Parsed(digest, tree, private_names(tree))
     return _PARSED[digest]

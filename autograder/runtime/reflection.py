@@ -46,6 +46,15 @@ REFUSED_EVENTS = {
 }
 
 
+#: the standard library's functions that take a frame only to hand it (or frames above it)
+#: to their caller, by file name and function: their ``sys._getframe`` event is their
+#: caller's to answer for (``inspect.currentframe().f_trace = None`` switched the line
+#: counter off, where the code rules were not reading the module: an adversarial trial)
+HANDING_FRAMES = frozenset({("inspect.py", "currentframe"), ("inspect.py", "stack"),
+                            ("inspect.py", "trace"), ("traceback.py", "walk_stack"),
+                            ("traceback.py", "walk_tb")})
+
+
 #: the attributes whose reading (audit event ``object.__getattr__``) hands over a frame or a
 #: code object; reading a frame's own ``f_code`` is what the line counter does at every call
 #: (a frame the submission holds it got through one of these, refused)
@@ -75,6 +84,10 @@ def refuse_reflection(submitted: Callable[[str], bool]) -> None:
         inside.on = True  # (taking the frame below raises an event of its own)
         try:
             frame = sys._getframe(1)
+            while (frame is not None and frame.f_back is not None
+                   and (frame.f_code.co_filename.rpartition("/")[2],
+                        frame.f_code.co_name) in HANDING_FRAMES):
+                frame = frame.f_back  # (the frame is handed to this one's caller)
             submission = frame is not None and ours(frame.f_code)
         finally:
             inside.on = False

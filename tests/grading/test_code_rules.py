@@ -444,7 +444,7 @@ from nlpdojo_autograder.runtime.reflection import refuse_reflection
 
 refuse_reflection(lambda filename: filename.startswith("/submitted/"))
 SUBMITTED = """
-import contextlib, copy, dataclasses, enum
+import collections, contextlib, copy, dataclasses, enum, inspect, traceback
 
 
 @dataclasses.dataclass
@@ -490,6 +490,11 @@ said = {"exec": attempt(lambda: b.exec("x = 1")),
         # code compiled under a frozen module's name is not that module's
         "spoofed frozen": attempt(lambda: via_copy(b.exec, via_copy(
             b.compile, "import sys; sys._getframe()", "<frozen posixpath>", "exec"), {})),
+        # the standard library's frame handers: the frame is handed to the submission
+        "inspect": attempt(lambda: inspect.currentframe()),
+        "stack": attempt(lambda: inspect.stack()),
+        "walk_stack": attempt(lambda: next(traceback.walk_stack(None))),
+        "namedtuple": collections.namedtuple("P", "x")(4).x,  # a library's own frame: allowed
         "dataclass": Point(3).x}
 """
 namespace = {}
@@ -511,9 +516,10 @@ def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     said = ast.literal_eval(proc.stdout.strip())
-    for what in ("exec", "frame", "compile", "relayed", "spoofed frozen"):
+    for what in ("exec", "frame", "compile", "relayed", "spoofed frozen", "inspect", "stack",
+                 "walk_stack"):
         assert said[what].startswith("graded code may not reach the interpreter"), said
-    assert said["dataclass"] == 3
+    assert said["dataclass"] == 3 and said["namedtuple"] == 4
 
 
 def test_graded_code_may_not_import_the_topics_given_modules():
@@ -610,6 +616,9 @@ def test_a_module_nested_too_deeply_to_read_is_refused_not_an_internal_error(tmp
 @pytest.mark.parametrize(("name", "head", "tail"), [
     ("a byte-order mark", b"\xef\xbb\xbf", b""),  # Notepad's UTF-8
     ("a latin-1 coding declaration", b"# -*- coding: latin-1 -*-\n", b"# caf\xe9\n"),
+    # lines ended by a lone CR: Python reads the declaration on line 2, tokenize's readline
+    # (lines split at \n) read none and skipped the module (a second adversarial trial)
+    ("a declaration after a lone CR", b"#!x\r# coding: latin-1\r# caf\xe9\n", b""),
 ])
 def test_a_module_in_another_encoding_python_reads_is_read_by_the_rules_too(tmp_path, name,
                                                                           head, tail):
@@ -623,7 +632,24 @@ def test_a_module_in_another_encoding_python_reads_is_read_by_the_rules_too(tmp_
     (topic / "g.py").write_bytes(head + body + tail)
     found = refused_modules(tmp_path, ["t"])
     assert "approx_fprime" in found["t.g"] or "scipy.optimize" in found["t.g"], (name, found)
-    assert code_rules.python_source(head + body + tail).startswith(
-        "# -*-" if b"coding" in head else "from scipy")  # the mark dropped
+    text = code_rules.python_source(head + body + tail)  # as text: the mark dropped
+    assert "from scipy.optimize" in text and not text.startswith("\ufeff")
     (topic / "g.py").write_bytes(b"x = '\xe9'\n")  # not UTF-8, no declaration: Python's import
     assert refused_modules(tmp_path, ["t"]) == {}  # fails too, and says so
+
+
+def test_a_declaration_python_does_not_read_is_not_read_by_the_rules(tmp_path):
+    """A second adversarial trial: a UTF-8 module whose first lines end in a lone CR, with
+    ``# coding: latin-1`` on its third line, which Python ignores (lines 1 and 2 only) but
+    tokenize's readline found on its "first" line: the rules read it as latin-1, the
+    refused names spelled with U+00AA and U+00BA (which Python's identifiers normalise to a
+    and o) read as other names, and SciPy's finite differences passed (2.5 of 2.5). The rules
+    parse the bytes as the import does."""
+    topic = tmp_path / "t"
+    topic.mkdir()
+    source = ("#!/usr/bin/env python\rfrom __future__ import annotations\r# coding: latin-1\n"
+              "from scipy.\u00baptimize import \u00aapprox_fprime\n").encode("utf-8")
+    (topic / "g.py").write_bytes(source)
+    found = refused_modules(tmp_path, ["t"])
+    assert "scipy" in found.get("t.g", ""), found
+    assert "from scipy.\u00baptimize" in code_rules.python_source(source)  # read as UTF-8
