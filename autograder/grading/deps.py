@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlpdojo.exports import folder_exports, uses_reexport
-from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import CODE_SUFFIXES, LIBRARY
 
 #: names whose use lets code reach modules or files the import statements do not show
 DYNAMIC_NAMES = frozenset({
@@ -69,7 +69,7 @@ FILE_READING_PREFIXES = ("load", "read", "open", "imread", "from", "genfrom", "g
                          "glob", "iterdir", "scandir", "listdir", "walk")
 #: the files of the topic and library folders (their top level) that the worker receives
 #: (``remote._private_copy``): anything else of the submission is not there to be read
-RECEIVED_SUFFIXES = (".py", ".txt", ".json", ".md")
+RECEIVED_SUFFIXES = CODE_SUFFIXES
 #: builtins that top-level code may call without running anything of the submission
 SAFE_BUILTINS = frozenset({
     "property", "staticmethod", "classmethod", "frozenset", "tuple", "dict", "list", "set",

@@ -351,11 +351,12 @@ def test_files_the_worker_does_not_receive_change_nothing(toy, make_submission, 
 
 
 def test_the_cache_knows_which_files_the_worker_receives():
-    """deps.RECEIVED_SUFFIXES must follow what remote.py copies into the worker's folder."""
+    """deps.RECEIVED_SUFFIXES is what remote.py copies into the worker's folder (the loader's
+    CODE_SUFFIXES, which the course record keeps too)."""
     from nlpdojo_autograder.grading import deps
-    from nlpdojo_autograder.runtime import remote
+    from nlpdojo_autograder.runtime import loader
 
-    assert deps.RECEIVED_SUFFIXES == remote._CODE_SUFFIXES
+    assert deps.RECEIVED_SUFFIXES is loader.CODE_SUFFIXES
 
 
 def test_state_an_earlier_check_left_never_keeps_an_old_pass(toy, make_submission, tmp_path):
