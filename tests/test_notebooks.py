@@ -294,6 +294,25 @@ def test_invalid_v4_structure_is_an_error(tmp_path: Path, released: Path):
         extract_notebook(path)
 
 
+@pytest.mark.parametrize("imports", [
+    ["def sigmoid(x):\n    return 1 / (1 + 2.718281828 ** -x)"],  # code no cell shows
+    ["import os"], ["from .activations import sigmoid\nX = 1"], ["from math import e"],
+])
+def test_metadata_imports_that_are_not_one_relative_import_are_an_error(tmp_path: Path,
+                                                                        released: Path,
+                                                                        imports):
+    """An adversarial trial: a cell's ``nlpdojo.imports`` metadata was put into the graded
+    module whatever it held, so a cell showing only a docstring earned the points of code
+    hidden there. Each entry must be one relative import, as the release writes them."""
+    def plant(data):
+        data["cells"][_cell_index(data, "classifier")]["metadata"]["nlpdojo"]["imports"] = \
+            imports
+
+    path = _malformed(tmp_path, released, plant)
+    with pytest.raises(NotebookError, match="which is not one relative import"):
+        extract_notebook(path)
+
+
 def test_missing_module_cell_is_an_error(tmp_path: Path, released: Path):
     def drop(data):
         del data["cells"][_cell_index(data, "activations")]

@@ -910,6 +910,15 @@ def restore_imports(cell_source: str, imports: list[str], starts: list[int]) -> 
     return "".join(restored)
 
 
+def _one_relative_import(text: str) -> bool:
+    """Whether ``text`` is one statement, ``from .module import ...`` (a relative import)."""
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return False
+    return len(body) == 1 and isinstance(body[0], ast.ImportFrom) and body[0].level > 0
+
+
 def _cell_imports(cell: NotebookNode, number: int, path: Path) -> tuple[list[str], list[int]]:
     """The relative imports recorded in a module cell's metadata."""
     meta = cell.metadata.get(META_KEY, {})
@@ -919,6 +928,14 @@ def _cell_imports(cell: NotebookNode, number: int, path: Path) -> tuple[list[str
         raise NotebookError(
             f"{path}: cell {number}: metadata 'nlpdojo.imports' must be a list of strings."
         )
+    for text in imports:  # each one relative import, as the release wrote it: any text was
+        # put into the graded module, code no cell shows (an adversarial trial: 1.5 points
+        # from a cell holding a docstring alone)
+        if not _one_relative_import(text):
+            raise NotebookError(
+                f"{path}: cell {number}: metadata 'nlpdojo.imports' holds {text[:80]!r}, which "
+                "is not one relative import (`from .module import name`), all the release "
+                "records there; take the cell's metadata from the released notebook.")
     if not (isinstance(starts, list) and all(isinstance(s, int) for s in starts)):
         starts = []
     return list(imports), list(starts)

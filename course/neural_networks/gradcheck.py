@@ -96,36 +96,46 @@ def _off_by(true: np.ndarray, keyword: str, tolerance: float, factor: float) -> 
     return np.where(true == 0.0, factor * tolerance, true)
 
 
-def _check_collect(ctx: Context):
-    rng = ctx.rng()
+def _drawn_point(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, weights)`` of one call of check_gradient: x (4, 4) with true gradients of 0 at
+    [0, 3] and [3, 1], weights not symmetric (a transposed gradient is wrong)."""
     x = rng.standard_normal((4, 4))
-    x[0, 3] = x[3, 1] = 0.0  # zero true gradients there
-    weights = rng.uniform(0.5, 3.0, (4, 4))  # not symmetric: a transposed gradient is wrong
-    f = _function(ctx, weights, None)
+    x[0, 3] = x[3, 1] = 0.0
+    return x, rng.uniform(0.5, 3.0, (4, 4))
+
+
+def _check_collect(ctx: Context):
+    """Each planted gradient checked at a point and function of its own: at one point for all
+    of them, the first call's was the right one, so a checker that kept it and compared the
+    later calls with it (no function called, no difference taken) told every one apart (an
+    adversarial trial: 1.5 of 1.5)."""
+    rng = ctx.rng()
     check = ctx.function("check_gradient")
     out = {}
-    for name, (analytic, _) in _planted(x, weights).items():
-        passed, worst, error = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic)),
-                                          ["passed", "worst", "max_abs_error"],
-                                          "check_gradient")
+    for name in _planted(*_drawn_point(np.random.default_rng(0))):
+        x, weights = _drawn_point(rng)
+        analytic, _ = _planted(x, weights)[name]
+        passed, worst, error = ctx.unpack(
+            check(_function(ctx, weights, None), ctx.asarray(x), ctx.asarray(analytic)),
+            ["passed", "worst", "max_abs_error"], "check_gradient")
         out[f"{name}|passed"] = np.asarray(bool(passed))
         out[f"{name}|worst"] = np.asarray(worst, dtype=np.int64).reshape(-1)
         out[f"{name}|error"] = np.asarray(float(error))
-    true = _true_gradient(weights, None, x)
     for name, keyword, (low, high), factor, _ in OTHER_TOLERANCES:
+        x, weights = _drawn_point(rng)
         options = {keyword: drawn_setting(ctx, low, high, 0 if keyword == "rtol" else 1)}
-        analytic = _off_by(true, keyword, options[keyword], factor)
-        passed, _, _ = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic), **options),
+        analytic = _off_by(_true_gradient(weights, None, x), keyword, options[keyword], factor)
+        passed, _, _ = ctx.unpack(check(_function(ctx, weights, None), ctx.asarray(x),
+                                        ctx.asarray(analytic), **options),
                                   ["passed", "worst", "max_abs_error"], "check_gradient")
         out[f"{name}|{keyword}"] = np.asarray(options[keyword])
         out[f"{name}|passed with it"] = np.asarray(bool(passed))
-    out["x"], out["weights"] = x, weights
     return out
 
 
 def _check_judge(actual, expected) -> Verdict:
     wrong = []
-    planted = _planted(actual["x"], actual["weights"])
+    planted = _planted(*_drawn_point(np.random.default_rng(0)))  # (the names and verdicts)
     for name, (_, right) in planted.items():
         if bool(actual[f"{name}|passed"]) != right:
             wrong.append(f"the {name} gradient {'failed' if right else 'passed'}")

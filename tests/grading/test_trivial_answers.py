@@ -126,6 +126,39 @@ def test_a_gradient_checker_that_knows_the_functions_by_name_earns_nothing(tmp_p
         {k: c.message for k, c in checks.items()}
 
 
+#: check_gradient that takes the first gradient it sees at a point for the truth and compares
+#: every later one at that point with it: no function called, no difference taken
+REMEMBERS_THE_FIRST = """\
+    import numpy as np
+    xs, a = np.asarray(x, dtype=np.float64), np.asarray(analytic, dtype=np.float64)
+    global SEEN
+    try:
+        SEEN
+    except NameError:
+        SEEN = []
+    truth = next((t for s, t in SEEN if s.shape == xs.shape and np.array_equal(s, xs)), None)
+    if truth is None:
+        SEEN.append((xs.copy(), a.copy()))
+        truth = a
+    err = np.abs(a - truth)
+    rel = err / np.maximum(np.maximum(np.abs(a), np.abs(truth)), 1e-300)
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
+    return bool(np.all((rel < rtol) | (err < atol))), worst, float(err.max())
+"""
+
+
+def test_a_gradient_checker_that_remembers_the_first_gradient_earns_nothing(tmp_path):
+    """An adversarial trial, before: check_gradient 1.5 of 1.5. Every planted gradient came
+    at one point, the right one first: a checker that kept it as the truth told the rest
+    apart without calling the function. Each call has a point and a function of its own."""
+    course = edited_course(tmp_path, ("library", "neural_networks"))
+    _replaced(course, "neural_networks/gradcheck.py", {"check_gradient": REMEMBERS_THE_FIRST})
+    checks = _graded("neural_networks", course / "neural_networks", "gradcheck")
+    planted = checks["gradcheck.planted"]  # (numerical_gradient is the reference's here)
+    assert planted.score == 0 and "the twice gradient passed" in planted.message, \
+        planted.message
+
+
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
 
