@@ -185,3 +185,29 @@ def test_optimizers_whose_step_does_nothing_earn_nothing(tmp_path):
     assert {k: c.score for k, c in checks.items() if c.score > 0} == {}
     for question in OPTIMIZERS:
         assert "earned on right outputs only" in checks[f"{question}.state"].message
+
+
+#: check_gradient that answers from a table by its call count (the calls' fixed order)
+BY_CALL_COUNT = """\
+    global CALLS
+    try:
+        CALLS += 1
+    except NameError:
+        CALLS = 0
+    table = [(True, (0, 0)), (True, (0, 0)), (True, (0, 0)), (False, (0, 0)), (False, (0, 0)),
+             (False, (0, 0)), (False, (2, 1)), (True, (0, 0)), (False, (0, 0)), (True, (0, 0)),
+             (False, (0, 0))]
+    passed, worst = table[CALLS % len(table)]
+    return passed, worst, 0.0 if passed else 1.0
+"""
+
+
+def test_a_gradient_checker_that_answers_by_its_call_count_earns_nothing(tmp_path):
+    """A fourth adversarial trial, before: 1.5 of 1.5. The planted gradients came in one
+    order in every grading, the wrong coordinate always [2, 1]: a table of verdicts by call
+    count told them apart. The order and the coordinate are drawn per grading, and verdicts
+    guessed earn no share (two wrong at most for one)."""
+    course = edited_course(tmp_path, ("library", "neural_networks"))
+    _replaced(course, "neural_networks/gradcheck.py", {"check_gradient": BY_CALL_COUNT})
+    checks = _graded("neural_networks", course / "neural_networks", "gradcheck")
+    assert checks["gradcheck.planted"].score == 0, checks["gradcheck.planted"].message
