@@ -332,6 +332,21 @@ def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path,
     assert json.loads((out / "summary.json").read_text())["count"] == 4
 
 
+def _rostered_course(tmp_path, monkeypatch, table: str):
+    """A course file of ``table`` with :data:`ROSTER` imported (no NLPDOJO_COURSE set)."""
+    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
+    work = tmp_path / "instructor"
+    work.mkdir()
+    (work / "course.toml").write_text(table)
+    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    db = work / "c.course"
+    assert dojo("course", "init", "--course", str(db), "--table",
+                str(work / "course.toml")).exit_code == 0
+    assert dojo("course", "roster", "import", str(work / "roster.csv"), "--course",
+                str(db)).exit_code == 0
+    return db
+
+
 def test_a_submission_that_cannot_be_recorded_stops_no_other(toy, make_submission, tmp_path,
                                                              monkeypatch):
     """An adversarial trial: an archive entry dated past the year 9999 (``tar -x`` keeps it on
@@ -340,16 +355,7 @@ def test_a_submission_that_cannot_be_recorded_stops_no_other(toy, make_submissio
     ``--resume`` the same. The record's problem is that submission's; the others go on."""
     from nlpdojo_autograder.course import recording
 
-    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
-    work = tmp_path / "instructor"
-    work.mkdir()
-    (work / "course.toml").write_text(TABLE)
-    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    db = work / "c.course"
-    assert dojo("course", "init", "--course", str(db), "--table",
-                str(work / "course.toml")).exit_code == 0
-    assert dojo("course", "roster", "import", str(work / "roster.csv"), "--course",
-                str(db)).exit_code == 0
+    db = _rostered_course(tmp_path, monkeypatch, TABLE)
     subs = tmp_path / "subs"
     subs.mkdir()
     for login in ("hana", "lars", "theo"):
@@ -378,17 +384,8 @@ def test_another_assignments_cohort_is_not_graded_into_its_reports(toy, make_sub
     """A TA's trial: a3 (the whole toy topic) holds a1's question, so its cohort graded
     with a1's --output replaced a1's reports and summary without a word (a2's, of another
     question, was refused). The summary names the assignment; another one's is refused."""
-    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
-    work = tmp_path / "instructor"
-    work.mkdir()
-    (work / "course.toml").write_text(TABLE + '[[assignments]]\nid = "a3"\ntopics = ["toy"]\n'
-                                      'points = 20\ndue = 2027-03-20T23:59:00-05:00\n')
-    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    db = work / "c.course"
-    assert dojo("course", "init", "--course", str(db), "--table",
-                str(work / "course.toml")).exit_code == 0
-    assert dojo("course", "roster", "import", str(work / "roster.csv"), "--course",
-                str(db)).exit_code == 0
+    db = _rostered_course(tmp_path, monkeypatch, TABLE + '[[assignments]]\nid = "a3"\n'
+                          'topics = ["toy"]\npoints = 20\ndue = 2027-03-20T23:59:00-05:00\n')
     subs = tmp_path / "subs"
     subs.mkdir()
     make_submission(name="src/hana").rename(subs / "hana")
