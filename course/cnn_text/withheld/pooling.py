@@ -34,6 +34,8 @@ BUGS = [
     bug("windows one position apart (the stride ignored)",
         "starts = xp.arange(t_out, device=device) «* self.stride  → » # (T_out,)"),
     bug("the width written in (3)", "starts[:, None] + xp.arange(«self.width → 3», device=device"),
+    bug("the stride written in (2)",
+        "starts = xp.arange(t_out, device=device) * «self.stride → 2»  # (T_out,)"),
     bug("a window of padding only keeps its −inf", "return «xp.where(valid, pooled, "
         "xp.zeros_like(pooled)) → pooled», (slot, valid, t_steps", says="a window of padding only"),
     bug("of equal values in a window the later position wins",
