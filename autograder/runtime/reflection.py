@@ -86,7 +86,9 @@ def refuse_reflection(submitted: Callable[[str], bool]) -> None:
             frame = sys._getframe(1)
             while (frame is not None and frame.f_back is not None
                    and (frame.f_code.co_filename.rpartition("/")[2],
-                        frame.f_code.co_name) in HANDING_FRAMES):
+                        frame.f_code.co_name) in HANDING_FRAMES
+                   and not ours(frame.f_code)):  # (the library's, not a module of that name
+                # in the submission, whose own frame answers for itself)
                 frame = frame.f_back  # (the frame is handed to this one's caller)
             submission = frame is not None and ours(frame.f_code)
         finally:

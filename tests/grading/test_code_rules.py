@@ -473,6 +473,12 @@ def relay(stack):
     stack.close()
 
 
+def relay_call(func):
+    stack = contextlib.ExitStack()
+    stack.callback(func)
+    stack.close()
+
+
 def attempt(what):
     try:
         what()
@@ -494,10 +500,16 @@ said = {"exec": attempt(lambda: b.exec("x = 1")),
         "inspect": attempt(lambda: inspect.currentframe()),
         "stack": attempt(lambda: inspect.stack()),
         "walk_stack": attempt(lambda: next(traceback.walk_stack(None))),
+        # a module of the submission named like the library's hander answers for itself,
+        # whoever calls it (a library's callback here)
+        "own inspect": attempt(lambda: relay_call(own_currentframe)),
         "namedtuple": collections.namedtuple("P", "x")(4).x,  # a library's own frame: allowed
         "dataclass": Point(3).x}
 """
-namespace = {}
+own = {}
+exec(compile("import sys\ndef currentframe():\n    return sys._getframe(1)\n",
+             "/submitted/inspect.py", "exec"), own)
+namespace = {"own_currentframe": own["currentframe"]}
 exec(compile(SUBMITTED, "/submitted/m.py", "exec"), namespace)
 print(namespace["said"])
 exec("y = 2")  # the grader's own code: not refused
@@ -517,7 +529,7 @@ def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     said = ast.literal_eval(proc.stdout.strip())
     for what in ("exec", "frame", "compile", "relayed", "spoofed frozen", "inspect", "stack",
-                 "walk_stack"):
+                 "walk_stack", "own inspect"):
         assert said[what].startswith("graded code may not reach the interpreter"), said
     assert said["dataclass"] == 3 and said["namedtuple"] == 4
 
