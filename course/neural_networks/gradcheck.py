@@ -64,19 +64,24 @@ def _numerical_judge(actual, expected) -> Verdict:
     return Verdict(True, "central differences agree with the true gradients")
 
 
+#: the analytic gradients planted for check_gradient, and whether each is right
+PLANTED = {"correct": True, "rounding noise": True, "tiny absolute error": True,
+           "transposed": False, "twice": False, "sign flipped": False,
+           "one coordinate off": False}
+
+
 def _planted(x: np.ndarray, weights: np.ndarray, off: tuple[int, int] = (2, 1)
-             ) -> dict[str, tuple[np.ndarray, bool]]:
-    """Analytic gradients to check, and whether each is right (the grader's, never sent);
-    ``off``: the one coordinate the "one coordinate off" gradient has wrong."""
+             ) -> dict[str, np.ndarray]:
+    """The :data:`PLANTED` gradients at ``x`` (the grader's, never sent); ``off``: the one
+    coordinate the "one coordinate off" gradient has wrong."""
     true = _true_gradient(weights, None, x)  # 0 where x is
     one = true.copy()
     one[off] += 1e-3 * max(1.0, abs(one[off]))
     tiny = true.copy()
     tiny[x == 0.0] = 1e-10  # true gradient 0: relative error 1, absolute 1e-10
-    return {"correct": (true, True), "rounding noise": (true * (1 + 1e-9), True),
-            "tiny absolute error": (tiny, True), "transposed": (true.T.copy(), False),
-            "twice": (2 * true, False), "sign flipped": (-true, False),
-            "one coordinate off": (one, False)}
+    return {"correct": true, "rounding noise": true * (1 + 1e-9), "tiny absolute error": tiny,
+            "transposed": true.T.copy(), "twice": 2 * true, "sign flipped": -true,
+            "one coordinate off": one}
 
 
 #: check_gradient with tolerances of its caller's, not its defaults (a checker with 1e-5 and
@@ -118,14 +123,14 @@ def _check_collect(ctx: Context):
     its call count did (adversarial trials: 1.5 of 1.5 each, the function never called)."""
     rng = ctx.rng()
     check = ctx.function("check_gradient")
-    cases = [*_planted(*_drawn_point(np.random.default_rng(0))), *OTHER_TOLERANCES]
+    cases = [*PLANTED, *OTHER_TOLERANCES]
     off = (int(rng.integers(4)), int(rng.integers(4)))
     out = {"one coordinate off|at": np.asarray(off, dtype=np.int64)}
     for case in (cases[i] for i in rng.permutation(len(cases))):
         x, weights = _drawn_point(rng)
         f = _function(ctx, weights, None)
         if isinstance(case, str):  # a planted gradient
-            analytic, _ = _planted(x, weights, off)[case]
+            analytic = _planted(x, weights, off)[case]
             passed, worst, error = ctx.unpack(
                 check(f, ctx.asarray(x), ctx.asarray(analytic)),
                 ["passed", "worst", "max_abs_error"], "check_gradient")
@@ -145,8 +150,7 @@ def _check_collect(ctx: Context):
 
 def _check_judge(actual, expected) -> Verdict:
     wrong = []
-    planted = _planted(*_drawn_point(np.random.default_rng(0)))  # (the names and verdicts)
-    for name, (_, right) in planted.items():
+    for name, right in PLANTED.items():
         if bool(actual[f"{name}|passed"]) != right:
             wrong.append(f"the {name} gradient {'failed' if right else 'passed'}")
     for name, keyword, _, _, right in OTHER_TOLERANCES:
@@ -155,25 +159,25 @@ def _check_judge(actual, expected) -> Verdict:
             wrong.append(f"the {name} gradient {'failed' if right else 'passed'} with "
                          f"{keyword}={float(actual[f'{name}|{keyword}']):g} given (use the "
                          "tolerances the caller passes)")
-    if "one coordinate off" in planted and not wrong:
+    if not wrong:
         worst, at = (actual[f"one coordinate off|{k}"].tolist() for k in ("worst", "at"))
         if worst != at:
             wrong.append(f"the gradient wrong at {at} alone was reported worst at {worst}")
-    right = len(planted) + len(OTHER_TOLERANCES) + 1 - len(wrong)
+    right = len(PLANTED) + len(OTHER_TOLERANCES) + 1 - len(wrong)
     # partial credit only for a checker that tells gradients apart at all: one that rejects
     # the correct gradient, or passes every wrong one, gets each verdict of one kind right
     # by saying the same thing every time; and for one or two verdicts wrong at most (the
     # calls come in an order drawn per grading: verdicts guessed at random get about half
     # right, and 10 of 12 or more once in 50 gradings)
     useful = bool(actual["correct|passed"]) and not all(
-        bool(actual[f"{name}|passed"]) for name, (_, ok) in planted.items() if not ok
+        bool(actual[f"{name}|passed"]) for name, ok in PLANTED.items() if not ok
     ) and len(wrong) <= PARTIAL_WRONG
     if wrong:
         return Verdict(False, "check_gradient: " + "; ".join(wrong) + " (a coordinate passes "
                        "when its relative error < rtol OR its absolute error < atol)",
-                       fraction=right / (len(planted) + len(OTHER_TOLERANCES) + 1)
+                       fraction=right / (len(PLANTED) + len(OTHER_TOLERANCES) + 1)
                        if useful else 0.0)
-    return Verdict(True, f"check_gradient tells all {len(planted)} planted gradients apart")
+    return Verdict(True, f"check_gradient tells all {len(PLANTED)} planted gradients apart")
 
 
 GRADCHECK = Question(
