@@ -124,6 +124,10 @@ class Check:
     #: questions whose reference implementation replaces the student's during this check (their
     #: ids; declared, a topic's own are given as their ``Question``\ s, which the topic names)
     swap_in: tuple[str, ...] = ()
+    #: ``(module, function)`` of the swapped-in questions that stay the student's own: those
+    #: the reference of the question under test never reaches (set by the grader,
+    #: :func:`~nlpdojo_autograder.authoring.reach.withheld`; never declared)
+    withheld: tuple[tuple[str, str], ...] = ()
     #: required questions whose *student* code this check runs as it is, not swapped for the
     #: reference: a long training run, where a swapped layer would send its parameters across
     #: processes at every step (a metric check's hint then names those questions; as

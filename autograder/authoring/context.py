@@ -8,7 +8,7 @@ The checks themselves, and what they return, are :mod:`.checks`'.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,12 @@ class RemoteFunction:
     check named that argument in ``call(..., mutable=...)``.
     """
 
-    def __init__(self, ctx: Context, token: Token, label: str) -> None:
+    def __init__(self, ctx: Context, token: Token, label: str,
+                 local: Callable[[], Any] | None = None) -> None:
         self._ctx, self.token, self.label = ctx, token, label
+        #: a subject in the grader's process that answers the call instead (a withheld
+        #: function of a swapped-in question the check calls itself: :meth:`Context.function`)
+        self._local = local
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.call(args, kwargs)[0]
@@ -72,10 +76,12 @@ class RemoteFunction:
         ctx = self._ctx
         request = (self.token, outgoing(tuple(args)), outgoing(kwargs or {}),
                    tuple(str(m) for m in mutable))
-        if ctx._recording is not None:  # see Context.batch: note the call, run it later
+        if self._local is not None:  # the grader's reference, now (never recorded)
+            reply = self._local().call(*request, deadline=ctx.deadline)
+        elif ctx._recording is not None:  # see Context.batch: note the call, run it later
             ctx._recording.append(request)
             raise _Recorded
-        if ctx._replies:
+        elif ctx._replies:
             reply = ctx._replies.pop(0)
         else:
             reply = ctx.subject.call(*request, deadline=ctx.deadline)
@@ -116,7 +122,15 @@ def outgoing(value: Any) -> Any:
             # goes as the Python number a caller passes: a NumPy scalar is an array of NumPy's
             # namespace, which the strict backend's arrays refuse to mix with
             return x.item()
-        return x.token if isinstance(x, RemoteFunction) else x
+        if isinstance(x, RemoteFunction):
+            if x._local is not None:
+                raise DeclarationError(
+                    f"the check hands {x.label}() to the code under test, a function of a "
+                    "question it requires that the reference of its own question never "
+                    "calls, so the student's own code of it would run: name that question in "
+                    "the check's swap_in (the reference is then swapped in for it whole)")
+            return x.token
+        return x
 
     return map_tree(value, leaf)
 
@@ -198,8 +212,16 @@ class Context:
         module: str = "",
         known: Payload | None = None,
         reference_runs: Any = None,
+        withheld: Collection[tuple[str, str]] = (),
+        harness: Callable[[], Any] | None = None,
     ) -> None:
         self.subject = subject
+        #: the swapped-in questions' functions that stay the student's own in this check
+        #: (:attr:`Check.withheld`); the check's own calls of them (:meth:`function`) are
+        #: answered by the reference in the grader, ``harness()``, a subject like
+        #: :attr:`subject` on the check's backend and dtype
+        self.withheld = frozenset(tuple(pair) for pair in withheld)
+        self.harness = harness
         #: the module of the check's question (:attr:`Check.module`): :meth:`function`'s
         #: default (not ``self.module``: that is :meth:`module`)
         self.code_module = module
@@ -379,7 +401,13 @@ class Context:
                     f"code): say which, ctx.function(module, {module!r})")
             module, name = self.code_module, module
         self.touched.add(module)
-        return RemoteFunction(self, Token("function", ("student", module, name)), name)
+        token = Token("function", ("student", module, name))
+        if (module, name) in self.withheld and self.harness is not None:
+            # a required question's function this check swaps in, but the reference of the
+            # question under test never reaches: the student's code keeps its own, and the
+            # check's call of it, on the check's data, is the reference's (no double charge)
+            return RemoteFunction(self, token, name, local=self.harness)
+        return RemoteFunction(self, token, name)
 
     def probe(self, name: str) -> RemoteFunction:
         """A procedure of :mod:`nlpdojo_autograder.runtime.probes` (build a layer, run forward and

@@ -48,6 +48,11 @@ from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
 from nlpdojo_autograder.authoring.reference_runs import ReferenceRuns
 from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_tree_fingerprint
 from nlpdojo_autograder.grading.results import printed_output
+from nlpdojo_autograder.grading.withholding import (
+    HarnessReference,
+    still_withheld,
+    withholding,
+)
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
 from nlpdojo_autograder.runtime.loader import (
@@ -215,10 +220,13 @@ def run_checks(
     """
     limits = limits or Limits()
     qf = question_functions or {}
-    # what each check swaps in: its question's requirements, transitively (full ids)
-    checks = [dataclasses.replace(c, swap_in=swap_in_of(exercise, c)) for c in checks]
     reference = (_reference(exercise, trusted_folder)
                  if use_reference or topic_folder is None else None)
+    # what each check swaps in: its question's requirements, transitively (full ids), less
+    # the functions of them its question's reference never reaches (withheld)
+    withheld_of = withholding(exercise, reference if topic_folder is not None else None, qf)
+    checks = [dataclasses.replace(c, swap_in=s, withheld=withheld_of(c, s))
+              for c, s in ((c, swap_in_of(exercise, c)) for c in checks)]
     if topic_folder is None:
         subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
                                     _backends(backend, device))
@@ -229,6 +237,8 @@ def run_checks(
     if info is not None:
         info.isolation = subject.isolation
     scorer = TrustedScorer(reference) if topic_folder is not None and reference else None
+    harness = (HarnessReference(reference, backend, device)
+               if topic_folder is not None and reference else None)
     trusted = (lambda: subject) if topic_folder is None else (scorer.get if scorer else None)
     kept_runs = None if scorer is None else ReferenceRuns(functools.partial(
         _draw_scope, exercise, reference, backend, seed,
@@ -263,7 +273,8 @@ def run_checks(
                 input_seed=seed if input_seed is None else input_seed,
                 backend=BackendRef(backend, device, check.dtype), touched=reached,
                 expected_only=expected_only, trusted=trusted,
-                known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs)
+                known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs,
+                harness=harness)
             outcome.own_required = tuple(q for q in check.swap_in if q not in ran.swap_in)
             if touched is not None:
                 touched[check.id] = reached
@@ -290,8 +301,9 @@ def run_checks(
             else:
                 ran = check
                 if passed and check.swap_in and isinstance(subject, RemoteSubject):
-                    ran = dataclasses.replace(check, swap_in=narrowed(exercise, check.swap_in,
-                                                                      passed))
+                    kept = narrowed(exercise, check.swap_in, passed)
+                    ran = dataclasses.replace(check, swap_in=kept, withheld=still_withheld(
+                        check.withheld, kept, qf))
                 outcomes[check.id] = attempt(check, index, ran, cache)
                 if (on_outcome is not None and outcomes[check.id].own_required
                         and on_outcome(check, outcomes[check.id])):
@@ -326,6 +338,8 @@ def run_checks(
         subject.close()
         if scorer is not None:
             scorer.close()
+        if harness is not None:
+            harness.close()
         shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
 
@@ -441,7 +455,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
              backend: BackendRef, touched: set[str] | None = None,
              expected_only: bool = False, trusted: Callable[[], Any] | None = None,
              known: dict[str, Any] | None = None,
-             reference_runs: ReferenceRuns | None = None) -> Outcome:
+             reference_runs: ReferenceRuns | None = None,
+             harness: HarnessReference | None = None) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -461,7 +476,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,
                       trusted=trusted, module=check.module, known=known,
-                      reference_runs=reference_runs)
+                      reference_runs=reference_runs, withheld=check.withheld,
+                      harness=_harness_for(harness, check.dtype))
         output, printed = "", {}
         # a strict pass may follow the first (where this check's first pass earns something)
         strict_may_follow = (check.kind in STRICT_KINDS and isinstance(subject, RemoteSubject)
@@ -469,7 +485,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         try:
             if isinstance(subject, RemoteSubject):
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
-                              deadline=deadline, index=index, replayed=strict_may_follow)
+                              deadline=deadline, index=index, replayed=strict_may_follow,
+                              withheld=check.withheld)
             else:
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}")
             payload = check.collect(ctx)
@@ -559,9 +576,10 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache=ctx.cache,
-                     expected_only=gradient, module=ctx.code_module, known=ctx.known)
+                     expected_only=gradient, module=ctx.code_module, known=ctx.known,
+                     withheld=ctx.withheld, harness=ctx.harness)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
-                  deadline=deadline, index=index, backend=STRICT)
+                  deadline=deadline, index=index, backend=STRICT, withheld=check.withheld)
     try:
         payload = check.collect(strict)
         arrays, scalars = split_payload(payload)
@@ -703,6 +721,13 @@ def _memory_mode(mode: str, device: str | None) -> str:
     if mode not in ("address-space", "resident"):
         raise ValueError(f"memory_mode must be auto, address-space or resident, not {mode!r}")
     return mode
+
+
+def _harness_for(harness: HarnessReference | None,
+                 dtype: str | None) -> Callable[[], Any] | None:
+    """The reference in the grader for a check's own calls of withheld functions, on the
+    check's dtype (:mod:`.withholding`); None where there is none (no reference)."""
+    return None if harness is None else functools.partial(harness.get, dtype)
 
 
 def _backends(backend: str, device: str | None) -> dict[str | None, Any]:

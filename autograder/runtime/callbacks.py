@@ -68,8 +68,13 @@ class SwapScope:
 
     @classmethod
     def of(cls, swap_in: Iterable[str], qf: QuestionFunctions,
-           reference_names: dict[str, list[str]]) -> SwapScope:
+           reference_names: dict[str, list[str]],
+           withheld: Iterable[tuple[str, str]] = ()) -> SwapScope:
+        """``withheld``: functions of the swapped-in questions that stay the student's own
+        (the reference of the question under test never reaches them): refused and blocked
+        as a question's that is not swapped in."""
         swapped = set(swap_in)
+        kept_back = {tuple(pair) for pair in withheld}
         function_owners: dict[tuple[str, str], set[str]] = defaultdict(set)
         class_owners: dict[tuple[str, str], set[str]] = defaultdict(set)
         for question, pairs in qf.items():
@@ -81,7 +86,7 @@ class SwapScope:
                     class_owners[(module, name.rsplit(".", 1)[0])].add(question)
         # a name shared with a question not swapped in is that question's code too: refused
         functions = {key: min(owners) for key, owners in function_owners.items()
-                     if owners <= swapped}
+                     if owners <= swapped and key not in kept_back}
         for question in sorted(swapped):
             for module, _ in qf.get(question, []):
                 for name in reference_names.get(module, []):
@@ -91,9 +96,9 @@ class SwapScope:
             swap_in=tuple(sorted(swapped)), functions=functions,
             classes=frozenset(c for c, owners in class_owners.items() if owners <= swapped),
             owners={c: ", ".join(sorted(owners)) for c, owners in class_owners.items()},
-            blocked=tuple(sorted((m, n, min(owners - swapped))
+            blocked=tuple(sorted((m, n, min(owners - swapped or owners))
                                  for (m, n), owners in function_owners.items()
-                                 if not owners <= swapped)))
+                                 if not owners <= swapped or (m, n) in kept_back)))
 
     def question_of(self, module: str, name: str) -> str:
         """The question ``module.name`` stands in for (``""`` for a helper or unknown)."""

@@ -82,7 +82,8 @@ class LocalSubject:
         return self.workspace.scratch
 
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
-              deadline: float | None = None) -> None:
+              deadline: float | None = None, withheld: tuple[tuple[str, str], ...] = ()
+              ) -> None:
         self.workspace.begin(dtype, workdir)
 
     def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
@@ -474,7 +475,7 @@ class RemoteSubject:
         self.worker: WorkerProcess | None = None
         self.references: ReferenceProcess | None = None
         self.scope = SwapScope()
-        self._scopes: dict[tuple[str, ...], SwapScope] = {}
+        self._scopes: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], SwapScope] = {}
         self.check = CheckInfo(None, "")
         #: the questions the grading's checks swap in (:meth:`load`'s ``call_backs``, and
         #: those of each check begun): where there are any, the worker starts with a
@@ -614,10 +615,12 @@ class RemoteSubject:
     # -- a check ----------------------------------------------------------------------------
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
               deadline: float | None = None, index: int | None = None,
-              backend: str | None = None, replayed: bool = True) -> None:
+              backend: str | None = None, replayed: bool = True,
+              withheld: tuple[tuple[str, str], ...] = ()) -> None:
         """A check begins (``backend``: its strict pass, on that backend). ``replayed``: a
         strict pass may follow, asking the check's call-backs again (the worker's memo of
-        the reference's replies then stays on for it: :mod:`.replies`)."""
+        the reference's replies then stays on for it: :mod:`.replies`). ``withheld``: the
+        swapped-in questions' functions that stay the student's own (:attr:`Check.withheld`)."""
         if swap_in and self.reference is not None and not self.with_reference:
             self.stop()  # (a check begun without load's word): the pair starts
         self.swapped.update(swap_in)
@@ -631,7 +634,8 @@ class RemoteSubject:
         self.workdir = workdir
         # the swapped-in reference computes in the check's dtype too
         self.check = CheckInfo(dtype, workdir)
-        self.scope = self._scope(tuple(swap_in))
+        withheld = tuple(sorted(tuple(pair) for pair in withheld))
+        self.scope = self._scope(tuple(swap_in), withheld)
         if self.references is not None and self.references.alive:
             try:  # before the worker's begin: its first call-back comes after this
                 self.references.begin(self.scope, self.check, time.monotonic() + 10)
@@ -639,14 +643,17 @@ class RemoteSubject:
                 raise self._gone("died") from exc
         timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
+                        "withheld": [list(pair) for pair in withheld],
                         "workdir": workdir, "backend": backend, "timeout_s": timeout,
                         "replayed": replayed}, deadline)
 
-    def _scope(self, swap_in: tuple[str, ...]) -> SwapScope:
-        if swap_in not in self._scopes:
-            self._scopes[swap_in] = SwapScope.of(swap_in, self.settings.question_functions,
-                                                 self.settings.reference_names)
-        return self._scopes[swap_in]
+    def _scope(self, swap_in: tuple[str, ...],
+               withheld: tuple[tuple[str, str], ...] = ()) -> SwapScope:
+        key = (swap_in, withheld)
+        if key not in self._scopes:
+            self._scopes[key] = SwapScope.of(swap_in, self.settings.question_functions,
+                                             self.settings.reference_names, withheld)
+        return self._scopes[key]
 
     def end(self) -> None:
         if self.alive:

@@ -23,7 +23,7 @@ import importlib
 import importlib.util
 import sys
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -119,6 +119,7 @@ class StudentCode:
         self._given: dict[str, ModuleType] = {}
         self._given_errors: dict[str, Exception] = {}
         self._swapped: list[tuple[ModuleType, str, Any]] = []
+        self._withheld: frozenset[tuple[str, str]] = frozenset()
         self._stand_ins: set[str] | None = None
         self._originals: dict[tuple[str, str], Any] = {}
         #: (module, name) pairs whose proxies are live in the current check
@@ -227,10 +228,15 @@ class StudentCode:
                 pass
 
     # -- swap-in ----------------------------------------------------------------------------
-    def swap(self, questions: Iterable[str]) -> None:
+    def swap(self, questions: Iterable[str],
+             withheld: Collection[tuple[str, str]] = ()) -> None:
+        """Swap the reference in for ``questions``' functions and methods, but ``withheld``:
+        ``(module, function)`` pairs of them that stay the student's own (the reference of
+        the question under test never reaches them: :mod:`~nlpdojo_autograder.authoring.reach`)."""
         questions = tuple(questions)
         if not questions:
             return
+        self._withheld = frozenset(withheld)
         self._preload()
         self._stand_in(questions)
         for question in questions:
@@ -291,7 +297,8 @@ class StudentCode:
         for name in self.reference_names[module_name]:
             owner = owned.get((module_name, name))
             setattr(stand_in, name, self._proxy(module_name, name)
-                    if owner is None or owner in questions
+                    if (owner is None or owner in questions)
+                    and (module_name, name) not in self._withheld
                     else _unimportable(module_name, name, error))
 
         def other(name: str) -> Any:  # PEP 562: a name the reference's functions do not hold
@@ -307,8 +314,8 @@ class StudentCode:
         student_modules = [m for n, m in list(sys.modules.items())
                            if n.startswith(prefix) and m is not None]
         for module_name, func_name in self.question_functions.get(question, []):
-            if func_name is None:  # a block outside any function: nothing to rebind
-                continue
+            if func_name is None or (module_name, func_name) in self._withheld:
+                continue  # a block outside any function, or the student's own: no rebinding
             if "." in func_name:
                 self._swap_method(module_name, func_name)
                 continue
@@ -351,6 +358,7 @@ class StudentCode:
                 setattr(mod, attr, original)
         self._swapped.clear()
         self.live.clear()
+        self._withheld = frozenset()
         if self._stand_ins is not None:
             # forget the stand-ins and every module of the student's imported next to them
             for name in [n for n in sys.modules

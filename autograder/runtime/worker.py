@@ -262,6 +262,7 @@ class Worker:
             refused_modules=dict(spec.get("refused_modules", {})))
         self.workspace = Workspace(backends, self.code, scratch)
         self.pending_swap: tuple[str, ...] = ()
+        self.withheld: frozenset[tuple[str, str]] = frozenset()
         #: the reference's replies within the current check (:mod:`.replies`)
         self.replies = ReplyMemo()
         self.stack_file = open(scratch / "stack.txt", "w")  # noqa: SIM115 - for faulthandler
@@ -283,6 +284,7 @@ class Worker:
                 faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
+                self.withheld = frozenset(tuple(pair) for pair in request.get("withheld", ()))
                 self.replies.begin(request["dtype"], strict_pass=bool(request.get("backend")),
                                    replayed=request.get("replayed", True) is not False)
                 freeze_grader_modules()  # those imported since the last check too
@@ -327,7 +329,7 @@ class Worker:
             if self.pending_swap:
                 swap, self.pending_swap = self.pending_swap, ()
                 try:
-                    self.code.swap(swap)
+                    self.code.swap(swap, self.withheld)
                 except BaseException as exc:  # noqa: BLE001 - a module that fails to import
                     return {"error": describe(exc, self.code.code_dir)}
             return self.workspace.call(request["target"], request["args"], request["kwargs"],

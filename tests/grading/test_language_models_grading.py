@@ -246,3 +246,57 @@ def test_a_hidden_state_not_carried_is_named(tmp_path):
     assert check.score == 0
     assert says in check.message
     assert check.details["mistake"].startswith("the hidden state not carried across windows")
+
+
+#: Kneser-Ney as absolute discounting on relabelled counts: the continuation counts written,
+#: the recursion handed to backoff's ``absolute_discount_log_probs`` (an adversarial trial,
+#: 2026-12-07: 7 of 7 with backoff a stub, the swapped-in reference doing the work)
+RELABELLED_KNESER_NEY = """\
+    relabelled = []
+    for k in range(1, n):  # orders 1 … n − 1: N₁₊(• c w) in place of C(c, w)
+        keys, continuation = continuation_counts(counts[k][0], k, vocab_size)
+        raw = counts[k - 1][0]  # every raw k-gram kept: γ's N₁₊(c •) counts them
+        relabelled_counts = np.zeros(len(raw), np.int64)
+        relabelled_counts[np.searchsorted(raw, keys)] = continuation
+        relabelled.append((raw, relabelled_counts))
+    relabelled.append(counts[n - 1])
+    from .backoff import absolute_discount_log_probs
+    return absolute_discount_log_probs(relabelled, windows, vocab_size, discount)
+"""
+
+
+def _backoff_a_stub(folder: Path) -> None:
+    shutil.copy(REPO / "exercises" / "language_models" / "backoff.py", folder / "backoff.py")
+
+
+def test_a_required_function_the_reference_never_calls_is_not_swapped_in(tmp_path):
+    """With backoff a stub, Kneser-Ney written as a call of backoff's absolute discounting
+    on relabelled counts earns nothing: a check swaps in only the required questions'
+    functions that the reference of the question under test reaches (here ``ngram_keys``),
+    so the student's stub runs, and the reference process refuses the others too."""
+    text = (REPO / "solutions" / "language_models" / "kneser_ney.py").read_text()
+    start = text.index("    bigram_keys = counts[1][0]")
+    end = text.index("    ### END SOLUTION", start)
+    folder = _with_edit(tmp_path, "kneser_ney", text[start:end], RELABELLED_KNESER_NEY,
+                        library=True)
+    _backoff_a_stub(folder)
+    checks, result = _grade(folder, questions=frozenset({"language_models.kneser_ney"}))
+    kn = {k: c for k, c in checks.items() if k.startswith("kneser_ney.")}
+    # the continuation counts are written (their point is earned); nothing else is
+    assert kn["kneser_ney.continuation"].passed
+    assert {k: c.score for k, c in kn.items() if k != "kneser_ney.continuation"} == {
+        "kneser_ney.values": 0, "kneser_ney.sums_to_one": 0, "kneser_ney.sotu": 0}, {
+        k: (c.score, c.message) for k, c in kn.items()}
+    assert "backoff: not implemented yet" in kn["kneser_ney.values"].message
+
+
+def test_kneser_ney_keeps_its_points_where_backoff_is_a_stub(tmp_path):
+    """No double charge: the check's own call of backoff's ``everygram_counts`` (the counts
+    it hands Kneser-Ney) is answered by the reference, in the grader, while the student's
+    stub stays the student's."""
+    folder = _copy(tmp_path, library=True)
+    _backoff_a_stub(folder)
+    checks, _ = _grade(folder, questions=frozenset({"language_models.kneser_ney"}))
+    kn = {k: c for k, c in checks.items() if k.startswith("kneser_ney.")}
+    assert kn and all(c.passed for c in kn.values()), {
+        k: (c.score, c.message) for k, c in kn.items()}
