@@ -301,3 +301,11 @@ def _known(data: dict[str, Any], allowed: set[str], where: str) -> None:
     if unknown:
         raise CourseError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
                           f"{', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+
+
+def points_text(value: float | None) -> str:
+    """A number as people read it: up to 2 decimals, no trailing zeros."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nlpdojo_autograder.course.attempts import attempts
-from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.config import CourseError, points_text
 from nlpdojo_autograder.course.csv_input import read_rows
 from nlpdojo_autograder.course.schema import read_time, utc_now
 from nlpdojo_autograder.course.store import Course
@@ -52,7 +52,7 @@ class Override:
 
     def describe(self) -> str:
         """What it gives: ``excused`` or ``N points``."""
-        return "excused" if self.excused else f"{self.points:g} points"
+        return "excused" if self.excused else f"{points_text(self.points)} points"
 
 
 def who(by: str | None) -> str:
@@ -84,7 +84,7 @@ def lowered(course: Course, override: Override) -> list[str]:
     for attempt in attempts(course, override.student, override.assignment):
         got, most = attempt.questions.get(override.question, (None, None))
         if not attempt.voided and got is not None and got > override.points:
-            said.append(f"attempt {attempt.number}: {got:g} of {most:g}")
+            said.append(f"attempt {attempt.number}: {points_text(got)} of {points_text(most)}")
     return said
 
 
@@ -156,8 +156,8 @@ def _checked(course: Course, student: str, assignment: str, question: str,
                           "--excuse")
     if not question:
         if points > a.points:
-            raise CourseError(f"{points:g} points is more than assignment {a.id}'s "
-                              f"{a.points:g}")
+            raise CourseError(f"{points_text(points)} points is more than assignment {a.id}'s "
+                              f"{points_text(a.points)}")
         return sid, a.id, "", points, 0, reason.strip()
     known = questions_of(course, a.id)
     full = _resolve(question, known)
@@ -167,7 +167,8 @@ def _checked(course: Course, student: str, assignment: str, question: str,
                           f"{listing})")
     most = known[full]
     if points > most + 1e-9:
-        raise CourseError(f"{points:g} points is more than question {full}'s {most:g}")
+        raise CourseError(f"{points_text(points)} points is more than question {full}'s "
+                          f"{points_text(most)}")
     if not _graded_for(course, sid, a.id, full):
         raise CourseError(
             f"{sid} has no attempt at {a.id} that graded {full} (none, or only void ones): a "

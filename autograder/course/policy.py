@@ -34,7 +34,7 @@ from nlpdojo_autograder.course.attempts import (
     attempts_by_ids,
     attempts_without_questions,
 )
-from nlpdojo_autograder.course.config import CourseError, aware, local_time
+from nlpdojo_autograder.course.config import CourseError, aware, local_time, points_text
 from nlpdojo_autograder.course.csv_input import read_rows
 from nlpdojo_autograder.course.overrides import Override, current_overrides, who
 from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
@@ -387,9 +387,3 @@ def standing_points(status: str, score: float | None) -> str:
     return "-" if status == "open" else points_text(score)
 
 
-def points_text(value: float | None) -> str:
-    """A number as people read it: up to 2 decimals, no trailing zeros."""
-    if value is None:
-        return ""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

@@ -12,12 +12,13 @@ import pytest
 
 from nlpdojo_autograder.course.attempts import record_attempt, void_attempt
 from nlpdojo_autograder.course.config import CourseError
-from nlpdojo_autograder.course.overrides import add_override, lowered
+from nlpdojo_autograder.course.overrides import Override, add_override, lowered
 from nlpdojo_autograder.course.policy import (
     add_extension,
     gradebook,
     import_extensions,
     late_days,
+    points_text,
 )
 from nlpdojo_autograder.course.roster import import_roster
 from tests.course.helpers import TABLE, make_course, synthetic_result
@@ -327,3 +328,12 @@ def test_a_bad_override_is_refused_and_records_nothing(tmp_path):
         with pytest.raises(CourseError, match="no student 'zz'"):
             add_override(course, "zz", "a1", points=1, reason="x")
         assert course.conn.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 0
+
+
+def test_an_override_says_its_points_as_the_gradebook_does():
+    """Two thirds of a point read 0.67 in the override's line as in the gradebook's."""
+    given = Override(id=1, student="olga", assignment="a1", question="", points=2 / 3,
+                     excused=False, reason="regrade", created_by="ta",
+                     created_at=datetime(2027, 1, 1, tzinfo=UTC))
+    assert given.describe() == f"{points_text(2 / 3)} points" == "0.67 points"
+    assert Override(**{**given.__dict__, "points": 2.0}).describe() == "2 points"
