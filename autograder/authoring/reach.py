@@ -39,6 +39,9 @@ from nlpdojo_autograder.authoring.markers import module_name, python_modules
 #: them: a topic's module bare (``backoff``), the course library's ``..library.layers``
 Name = tuple[str, str]
 
+#: the statements whose names a module defines (a function's or class's reach is its own)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
 #: the topic's own package among the course's (:func:`_parts`)
 TOPIC = "<topic>"
 
@@ -53,25 +56,37 @@ class _Module:
 @dataclass(frozen=True)
 class Reach:
     """What each piece of the reference reaches (each a sorted list of :data:`Name`):
-    ``modules``, every module whole; ``classes``, each class by ``module:Class``."""
+    ``definitions``, every top-level function and class by ``module:name`` (transitively);
+    ``rest``, every module's statements outside them (imports, assignments, top-level code)."""
 
-    modules: dict[str, list[Name]] = field(default_factory=dict)
-    classes: dict[str, list[Name]] = field(default_factory=dict)
+    definitions: dict[str, list[Name]] = field(default_factory=dict)
+    rest: dict[str, list[Name]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, dict[str, list[list[str]]]]:
-        return {"modules": {m: [list(p) for p in v] for m, v in self.modules.items()},
-                "classes": {c: [list(p) for p in v] for c, v in self.classes.items()}}
+        return {"definitions": {d: [list(p) for p in v] for d, v in self.definitions.items()},
+                "rest": {m: [list(p) for p in v] for m, v in self.rest.items()}}
 
     @classmethod
     def from_json(cls, data: dict[str, dict[str, list[list[str]]]]) -> Reach:
-        return cls({m: [(a, b) for a, b in v] for m, v in data["modules"].items()},
-                   {c: [(a, b) for a, b in v] for c, v in data["classes"].items()})
+        return cls({d: [(a, b) for a, b in v] for d, v in data["definitions"].items()},
+                   {m: [(a, b) for a, b in v] for m, v in data["rest"].items()})
+
+    def of_module(self, module: str, leaving: Collection[str] = ()) -> set[Name]:
+        """What ``module``'s code reaches, but through its definitions named in ``leaving``
+        (unless another of its pieces refers to them)."""
+        found = set(self.rest.get(module, ()))
+        prefix = f"{module}:"
+        for key, names in self.definitions.items():
+            if key.startswith(prefix) and key[len(prefix):] not in leaving:
+                found.update(names)
+        return found
 
 
 def reference_reach(folders: Sequence[tuple[Path, str]]) -> Reach:
-    """The reach of every module and class of the reference course: ``folders`` are the
-    topic's package folder with prefix ``""`` and the course library's with ``"..library."``
-    (module names as the markers' :func:`questions_in` pairs are written)."""
+    """The reach of every module's definitions and other statements in the reference course:
+    ``folders`` are the topic's package folder with prefix ``""`` and the course library's
+    with ``"..library."`` (module names as the markers' :func:`questions_in` pairs are
+    written)."""
     modules: dict[str, _Module] = {}
     exported: dict[str, dict[str, str]] = {}  # package -> name -> the module of its __all__
     for folder, prefix in folders:
@@ -94,11 +109,12 @@ def reference_reach(folders: Sequence[tuple[Path, str]]) -> Reach:
                 modules[package].imports.setdefault(export, (module, export))
     reach = Reach()
     for name, module in modules.items():
-        reach.modules[name] = sorted(_reached(modules, [(name, module.tree)]))
+        outside = [node for node in module.tree.body if not isinstance(node, _DEFINITIONS)]
+        reach.rest[name] = sorted(_reached(modules, [(name, node) for node in outside]))
         for node in module.tree.body:
-            if isinstance(node, ast.ClassDef):
-                reach.classes[f"{name}:{node.name}"] = sorted(
-                    _reached(modules, [(name, node)]))
+            if isinstance(node, _DEFINITIONS):
+                reach.definitions[f"{name}:{node.name}"] = sorted(
+                    _reached(modules, [(name, node)]) | {(name, node.name)})
     return reach
 
 
@@ -109,21 +125,31 @@ def withheld(reach: Reach, question_functions: dict[str, list[tuple[str, str | N
     """The module-level functions of the ``swap_in`` questions that nothing the check runs as
     the reference's or the instructor's reaches (see the module's docstring): they stay the
     student's own. ``under_test`` and ``swap_in`` are full question ids; ``declared``, those
-    the check names in its own ``swap_in`` (a function it hands the code under test), whole."""
+    the check names in its own ``swap_in`` (a function it hands the code under test), whole.
+    A module of the question under test is read without the definitions of other questions
+    (a function of a required question in the same file is reached only where something
+    refers to it)."""
     swapped = tuple(swap_in)
     functions = {(m, n) for q in swapped if q not in declared
                  for m, n in question_functions.get(q, []) if n and "." not in n}
     if not functions:
         return ()
+    owners: dict[tuple[str, str], set[str]] = {}
+    for question, pairs in question_functions.items():
+        for module, name in pairs:
+            if name:
+                owners.setdefault((module, name.split(".", 1)[0]), set()).add(question)
     allowed: set[Name] = set()
-    for module, _ in question_functions.get(under_test, []):
-        allowed.update(reach.modules.get(module, ()))
+    for module in {m for m, _ in question_functions.get(under_test, [])}:
+        others = {name for (m, name), qs in owners.items()
+                  if m == module and under_test not in qs}
+        allowed |= reach.of_module(module, leaving=others)
     for module in given_modules:
-        allowed.update(reach.modules.get(module, ()))
+        allowed |= reach.of_module(module)
     for q in swapped:
         for module, name in question_functions.get(q, []):
             if name and "." in name:
-                allowed.update(reach.classes.get(f"{module}:{name.split('.', 1)[0]}", ()))
+                allowed.update(reach.definitions.get(f"{module}:{name.split('.', 1)[0]}", ()))
     return tuple(sorted(functions - allowed))
 
 

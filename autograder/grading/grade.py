@@ -256,6 +256,16 @@ def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | No
     return {q: [(module, name) for module, name in pairs] for q, pairs in stored.items()}
 
 
+def _with_own_withheld(message: str, names: tuple[str, ...], question: str) -> str:
+    """The check's message, and that it ran the student's own ``names`` (withheld: the
+    reference of ``question`` does not call them, so a mistake in them shows here too)."""
+    listed = ", ".join(f"{n.rsplit('.', 1)[-1]}()" for n in names)
+    one = len(names) == 1
+    it, is_ = ("it", "it is") if one else ("them", "they are")
+    return (f"{message.rstrip()} (this check ran your own {listed}: the reference's "
+            f"{question} does not use {it}, so {is_} not swapped for the reference's here, "
+            "and a mistake there counts here too)")
+
 def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
     return options.use_reference and reference_available(exercise.reference_package)
 
@@ -370,6 +380,10 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             return True
         if outcome.own_required:
             result.details["own_required"] = list(outcome.own_required)
+        if outcome.own_withheld and not full_marks(result):
+            result.details["own_withheld"] = list(outcome.own_withheld)
+            result.message = _with_own_withheld(result.message, outcome.own_withheld,
+                                                check.question)
         fresh[check.id] = result
         if passing is not None:
             passing.judged(check, result)

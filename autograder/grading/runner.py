@@ -128,6 +128,9 @@ class Outcome:
     #: required questions the check ran as the student's own code, not the reference's: they
     #: passed every check of theirs earlier in the grading (``run_checks``'s ``passed``)
     own_required: tuple[str, ...] = ()
+    #: withheld functions (``module.function``) the student's code called in the check: its
+    #: own, as the reference of the question under test does not reach them
+    own_withheld: tuple[str, ...] = ()
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -531,6 +534,9 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         outcome.output, outcome.printed = output, printed
         if isinstance(subject, RemoteSubject):  # counted once end() has answered the last
             outcome.call_backs = subject.call_backs[index]
+            outcome.own_withheld = tuple(sorted(
+                f"{module}.{name}" for module, name in subject.withheld_called.pop(index, ())
+                if (module, name) in set(check.withheld)))
         return outcome
     raise AssertionError("unreachable")
 

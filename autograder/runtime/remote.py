@@ -485,6 +485,9 @@ class RemoteSubject:
         #: call-backs into swapped-in reference code, by check index (``current``): what a
         #: check's time limit must cover (``callbacks.CALLBACK_BUDGET_S`` each)
         self.call_backs: Counter[int | None] = Counter()
+        #: per check, the withheld functions the worker says the student's code called (a
+        #: message's hint only, never a verdict: the worker's word)
+        self.withheld_called: dict[int | None, set[tuple[str, str]]] = {}
         self.workdir = ""
         self._starts = 0
         #: with ``settings.executed``: ``(file, unit)`` of the code the current check ran, as
@@ -660,6 +663,11 @@ class RemoteSubject:
             try:
                 reply = self._exchange({"op": "end"}, time.monotonic() + 10)
                 self._record_executed(reply)
+                called = reply.get("withheld_called") if isinstance(reply, dict) else None
+                if isinstance(called, list):
+                    self.withheld_called.setdefault(self.current, set()).update(
+                        (p[0], p[1]) for p in called if isinstance(p, list) and len(p) == 2
+                        and all(isinstance(x, str) for x in p))
             except WorkerGone:
                 self.stop()
         else:

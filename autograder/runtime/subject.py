@@ -19,6 +19,7 @@ check from running.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
@@ -120,6 +121,9 @@ class StudentCode:
         self._given_errors: dict[str, Exception] = {}
         self._swapped: list[tuple[ModuleType, str, Any]] = []
         self._withheld: frozenset[tuple[str, str]] = frozenset()
+        #: the withheld functions the student's code called in this check (for the message:
+        #: a mistake in one of them shows in the check too)
+        self.withheld_called: set[tuple[str, str]] = set()
         self._stand_ins: set[str] | None = None
         self._originals: dict[tuple[str, str], Any] = {}
         #: (module, name) pairs whose proxies are live in the current check
@@ -314,8 +318,8 @@ class StudentCode:
         student_modules = [m for n, m in list(sys.modules.items())
                            if n.startswith(prefix) and m is not None]
         for module_name, func_name in self.question_functions.get(question, []):
-            if func_name is None or (module_name, func_name) in self._withheld:
-                continue  # a block outside any function, or the student's own: no rebinding
+            if func_name is None:  # a block outside any function: nothing to rebind
+                continue
             if "." in func_name:
                 self._swap_method(module_name, func_name)
                 continue
@@ -326,7 +330,9 @@ class StudentCode:
                 except Exception:  # noqa: BLE001 - the module does not import: nothing to swap
                     continue
             original = self._originals[key]
-            proxy = self._proxy(module_name, func_name)
+            # withheld: the student's own, noted where called; else the reference's proxy
+            proxy = (_noting(original, key, self.withheld_called) if key in self._withheld
+                     else self._proxy(module_name, func_name))
             for mod in student_modules:
                 for attr, value in list(vars(mod).items()):
                     if value is original:
@@ -359,6 +365,7 @@ class StudentCode:
         self._swapped.clear()
         self.live.clear()
         self._withheld = frozenset()
+        self.withheld_called.clear()
         if self._stand_ins is not None:
             # forget the stand-ins and every module of the student's imported next to them
             for name in [n for n in sys.modules
@@ -369,6 +376,18 @@ class StudentCode:
             self._originals.clear()
             for name, module in self._given.items():
                 sys.modules[f"{self.package}.{name}"] = module
+
+
+def _noting(original: Callable[..., Any], key: tuple[str, str],
+            called: set[tuple[str, str]]) -> Callable[..., Any]:
+    """``original`` (the student's own function of a swapped-in question, withheld), which
+    adds ``key`` to ``called`` when it runs."""
+    @functools.wraps(original)
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        called.add(key)
+        return original(*args, **kwargs)
+
+    return noted
 
 
 class ReferenceCode:

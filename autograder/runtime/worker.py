@@ -308,9 +308,10 @@ class Worker:
                 self.channel.send({"bytes": self.read(request)})
             elif op == "end":
                 faulthandler.cancel_dump_traceback_later()
+                called = sorted([m, n] for m, n in self.code.withheld_called)
                 self.code.restore()
                 self.pending_swap = ()
-                reply: dict[str, Any] = {"ok": True}
+                reply: dict[str, Any] = {"ok": True, "withheld_called": called}
                 if self.executed is not None:
                     reply["executed"] = self.executed.stop()
                 self.channel.send(reply)

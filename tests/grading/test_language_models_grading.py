@@ -288,6 +288,11 @@ def test_a_required_function_the_reference_never_calls_is_not_swapped_in(tmp_pat
         "kneser_ney.values": 0, "kneser_ney.sums_to_one": 0, "kneser_ney.sotu": 0}, {
         k: (c.score, c.message) for k, c in kn.items()}
     assert "backoff: not implemented yet" in kn["kneser_ney.values"].message
+    # and it says why backoff's stub ran here: the check ran the student's own function
+    assert "this check ran your own absolute_discount_log_probs()" in \
+        kn["kneser_ney.values"].message
+    assert kn["kneser_ney.values"].details["own_withheld"] == [
+        "backoff.absolute_discount_log_probs"]
 
 
 def test_kneser_ney_keeps_its_points_where_backoff_is_a_stub(tmp_path):

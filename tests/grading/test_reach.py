@@ -79,18 +79,34 @@ def test_reach_follows_imports_re_exports_and_class_bodies(tmp_path):
                    "def double(x):\n    return 2 * x\ndef triple(x):\n    return 3 * x\n"),
     })
     reach = reference_reach([(topic, ""), (library, "..library.")])
-    reached = set(reach.modules["model"])
+    reached = reach.of_module("model")
     # a re-export of the library's __all__, a module imported from the package, an alias;
     # through the class's body (its constructor) and the helper's, transitively
     assert {("..library.layers", "Dense"), ("helpers", "scale"), ("..library.ops", "double"),
             ("..library.init", "glorot"), ("helpers", "ignored")} <= reached
     assert ("..library.ops", "triple") not in reached
-    assert set(reach.classes["..library.layers:Dense"]) == {("..library.init", "glorot")}
+    assert set(reach.definitions["..library.layers:Dense"]) == {
+        ("..library.init", "glorot"), ("..library.layers", "Dense")}
     qf = {"t.answer": [("model", "answer")], "t.ops": [("..library.ops", "double"),
                                                        ("..library.ops", "triple")]}
     assert withheld(reach, qf, "t.answer", ("t.ops",)) == (("..library.ops", "triple"),)
     # named in the check's own swap_in: swapped in whole
     assert withheld(reach, qf, "t.answer", ("t.ops",), declared={"t.ops"}) == ()
+
+
+def test_a_required_function_in_the_questions_own_file_is_reached_only_where_used(tmp_path):
+    """A module that holds two questions is read without the other question's functions: what
+    only they refer to is not reached (add_delta shares ngrams.py with the counts question)."""
+    _write(tmp_path / "topic", {"ngrams.py": (
+        "def keys(x):\n    return x\n"
+        "def windows(x):\n    return keys(x)\n"
+        "def counts(x):\n    return windows(x)\n"
+        "def smoothed(x):\n    return keys(x)\n")})
+    reach = reference_reach([(tmp_path / "topic", "")])
+    qf = {"t.counts": [("ngrams", "keys"), ("ngrams", "windows"), ("ngrams", "counts")],
+          "t.smoothed": [("ngrams", "smoothed")]}
+    assert withheld(reach, qf, "t.smoothed", ("t.counts",)) == (
+        ("ngrams", "counts"), ("ngrams", "windows"))
 
 
 def test_the_reference_process_refuses_and_blocks_a_withheld_function():
@@ -110,4 +126,5 @@ def test_the_reference_process_refuses_and_blocks_a_withheld_function():
 @pytest.mark.parametrize("name", ["model.py"])
 def test_a_module_that_does_not_parse_reaches_nothing(tmp_path, name):
     _write(tmp_path / "topic", {name: "def broken(:\n"})
-    assert reference_reach([(tmp_path / "topic", "")]).modules == {}
+    reach = reference_reach([(tmp_path / "topic", "")])
+    assert reach.rest == {} and reach.definitions == {}
