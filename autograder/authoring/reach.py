@@ -10,8 +10,8 @@ the student: interpolated Kneser-Ney is absolute discounting on relabelled count
 check *withholds* (:func:`withheld`) every function of a swapped-in question that none of
 these reaches:
 
-* the modules that hold the question under test's code, whole (its helpers, the classes it
-  builds, their default arguments);
+* the modules that hold the question under test's code, but the functions and classes of
+  other questions in them (its helpers, the classes it builds, their default arguments);
 * the classes of the swapped-in questions, whole (an object the check builds runs their
   given code, a constructor calling ``xavier_uniform``, in the student's worker);
 * the exercise's given modules, whole (the instructor's code the check runs with the
