@@ -256,15 +256,20 @@ def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | No
     return {q: [(module, name) for module, name in pairs] for q, pairs in stored.items()}
 
 
-def _with_own_withheld(message: str, names: tuple[str, ...], question: str) -> str:
+def _with_own_withheld(message: str, names: tuple[str, ...], question: str,
+                       qf: dict[str, list[tuple[str, str | None]]], topic: str) -> str:
     """The check's message, and that it ran the student's own ``names`` (withheld: the
     reference of ``question`` does not call them, so a mistake in them shows here too)."""
+    owners = {f"{m}.{n}": q for q, pairs in qf.items() for m, n in pairs if n}
+    questions = sorted({owners.get(n, "").removeprefix(f"{topic}.") for n in names} - {""})
     listed = ", ".join(f"{n.rsplit('.', 1)[-1]}()" for n in names)
-    one = len(names) == 1
-    it, is_ = ("it", "it is") if one else ("them", "they are")
-    return (f"{message.rstrip()} (this check ran your own {listed}: the reference's "
-            f"{question} does not use {it}, so {is_} not swapped for the reference's here, "
-            "and a mistake there counts here too)")
+    of = f" (question {', '.join(questions)})" if questions else ""
+    it = "it" if len(names) == 1 else "them"
+    where = " and ".join(questions) or "that question"
+    return (f"{message.rstrip()} (this check ran your own {listed}{of}: the reference's "
+            f"{question} does not use {it}, so {it} stayed yours here and a mistake in {it} "
+            f"counts here too; where {where} passes its own checks, the difference is in "
+            f"{question})")
 
 def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
     return options.use_reference and reference_available(exercise.reference_package)
@@ -383,7 +388,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         if outcome.own_withheld and not full_marks(result):
             result.details["own_withheld"] = list(outcome.own_withheld)
             result.message = _with_own_withheld(result.message, outcome.own_withheld,
-                                                check.question)
+                                                check.question, qf, exercise.name)
         fresh[check.id] = result
         if passing is not None:
             passing.judged(check, result)

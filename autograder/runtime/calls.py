@@ -191,6 +191,7 @@ class Workspace:
             probe = target.kind == "function" and bool(target.args) and \
                 target.args[0] == "probe"  # a probe checks what it hands the code itself
             before = _array_arguments(pos, kw, nested=not probe)
+            held = _containers(pos, kw) if not probe else {}
             # the grader's calls of the code under test say where their arguments do not fit
             # its signature; not a probe's (the grader's own) nor a call-back's (the
             # student's call of the reference: ``tokens`` set)
@@ -217,9 +218,17 @@ class Workspace:
                     allowed = top in mutable or label in mutable
                     if inner and allowed:
                         continue  # an argument the call may change: its entries too
-                    mutated.append([key, f"{label}[{inner}]" if inner else label])
+                    mutated.append([key, _entry_label(label, inner)])
                     if allowed:
                         updated[key] = now
+            for key, (container, entries) in held.items():
+                if _entries(container) != entries:  # an entry set, added or removed
+                    names = names if names is not None else _parameter_names(func, len(pos))
+                    top, _, inner = key.partition("|")
+                    label = names.get(top, top)
+                    if top in mutable or label in mutable:
+                        continue
+                    mutated.append([key, _entry_label(label, inner)])
             reply = {"value": result, "mutated": mutated, "updated": updated}
             if self.tokens is None:  # what the grader reads of a result it asked for; a
                 # call-back's reply goes to the student's worker without it (forwarded)
@@ -367,25 +376,71 @@ def _has_backend_array(value: Any) -> bool:
     return _holds(value, is_backend_array)
 
 
+#: how deep inside list, tuple and dict arguments a call's changes are looked for (n-gram
+#: counts are a list of (keys, counts) pairs: an array two levels down)
+NESTED_DEPTH = 3
+
+
 def _array_arguments(pos: tuple, kw: dict, *, nested: bool = False
                      ) -> dict[str, tuple[Any, np.ndarray]]:
     """Array arguments and a copy of each, keyed by position or keyword; with ``nested``,
-    also the arrays directly inside a list, tuple or dict argument (``{name: array}`` of
-    parameters), keyed ``"<key>|<index or repr(dict key)>"``."""
-    def is_array(x: Any) -> bool:
-        return isinstance(x, np.ndarray) or is_backend_array(x)
-
+    also the arrays inside a list, tuple or dict argument (``{name: array}`` of parameters,
+    a list of (keys, counts) pairs), down to :data:`NESTED_DEPTH`, keyed ``"<key>|<index or
+    repr(dict key)>"``, ``|`` again for each level."""
     found = {}
+
+    def visit(key: str, x: Any, depth: int) -> None:
+        if _is_array(x):
+            found[key] = (x, _host(x).copy())
+        elif depth < NESTED_DEPTH and isinstance(x, (list, tuple, dict)):
+            for inner, value in _items(x):
+                visit(f"{key}|{inner}", value, depth + 1)
+
     for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
-        if is_array(arg):
-            found[key] = (arg, _host(arg).copy())
-        elif nested and isinstance(arg, (list, tuple, dict)):
-            items = arg.items() if isinstance(arg, dict) else enumerate(arg)
-            for inner, x in items:
-                if is_array(x):
-                    label = repr(inner) if isinstance(arg, dict) else str(inner)
-                    found[f"{key}|{label}"] = (x, _host(x).copy())
+        visit(key, arg, 0 if nested else NESTED_DEPTH)
     return found
+
+
+def _containers(pos: tuple, kw: dict) -> dict[str, tuple[Any, tuple]]:
+    """Every list and dict among the arguments (down to :data:`NESTED_DEPTH`) and what it
+    holds, by identity (:func:`_entries`): a call that sets, adds or removes an entry of one
+    (``counts[k] = relabelled``) changed its argument, as one that writes into an array did."""
+    found = {}
+
+    def visit(key: str, x: Any, depth: int) -> None:
+        if depth >= NESTED_DEPTH or not isinstance(x, (list, tuple, dict)):
+            return
+        if isinstance(x, (list, dict)):
+            found[key] = (x, _entries(x))
+        for inner, value in _items(x):
+            visit(f"{key}|{inner}", value, depth + 1)
+
+    for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
+        visit(key, arg, 0)
+    return found
+
+
+def _entries(container: Any) -> tuple:
+    """A list's or dict's entries by identity: ``(key, id(value))`` pairs."""
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    return tuple((k, id(v)) for k, v in items)
+
+
+def _items(container: Any) -> list[tuple[str, Any]]:
+    """A container's entries with their labels: a dict's by ``repr(key)``, a sequence's by
+    index."""
+    if isinstance(container, dict):
+        return [(repr(k), v) for k, v in container.items()]
+    return [(str(i), v) for i, v in enumerate(container)]
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or is_backend_array(x)
+
+
+def _entry_label(label: str, inner: str) -> str:
+    """``counts`` and ``1|0`` -> ``counts[1][0]``."""
+    return label + "".join(f"[{part}]" for part in inner.split("|")) if inner else label
 
 
 def _copied(x: Any) -> Any:

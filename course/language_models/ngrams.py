@@ -27,6 +27,10 @@ BOS, EOS = 0, 1
 #: in every case let count_ngrams with either written in keep full marks (on a real corpus
 #: <s> is another id: SOTU's is 126), so the orders 2 and 4 have others
 IDS_OF_ORDER = {1: (VOCAB, BOS, EOS), 2: (15, 6, 9), 3: (VOCAB, BOS, EOS), 4: (17, 13, 2)}
+#: a vocabulary whose trigram keys pass 2³¹ (|V|³ ≈ 1.25·10¹⁴): keys made in int32 wrap
+#: around there (a student trial: full marks, while on the State of the Union, |V| = 17,004,
+#: 92 distinct trigrams merged)
+LARGE_IDS = (50_000, BOS, EOS)
 
 
 def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40, *,
@@ -123,7 +127,32 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
         for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
                                strict=True):
             out[f"n={n} {name}"] = value
+    vocab, bos, _ = LARGE_IDS
+    stream = _random_stream(rng, 3, sentences=10, ids=LARGE_IDS)
+    counts = _counts(ctx, stream, 3, vocab, bos)
+    _name_an_overflow(counts[0], stream, vocab, bos)
+    for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
+                           strict=True):
+        out[f"n=3, |V| = {vocab:,}: {name}"] = value
     return out
+
+
+def _name_an_overflow(keys: np.ndarray, stream: np.ndarray, vocab: int, bos: int) -> None:
+    """Fail saying so where the trigram keys of a large vocabulary are not those of int64
+    arithmetic: a narrower integer type wrapped around (the docstring's "as one int64")."""
+    windows = np.lib.stride_tricks.sliding_window_view(stream.astype(np.int64), 3)  # (T−2, 3)
+    windows = windows[windows[:, -1] != bos]
+    right = np.unique(windows @ (vocab ** np.arange(2, -1, -1, dtype=np.int64)))  # (K,)
+    keys = np.asarray(keys)
+    if keys.shape == right.shape and np.array_equal(keys, right) and keys.dtype == np.int64:
+        return
+    narrow = keys.dtype.kind in "iu" and keys.dtype.itemsize < 8
+    if narrow or (keys.size and keys.dtype.kind in "iu" and (keys < 0).any()):
+        raise CheckFailure(
+            f"count_ngrams (n = 3, |V| = {vocab:,}): your keys are not those of int64 "
+            f"arithmetic (they are {keys.dtype}{', some negative' if (keys < 0).any() else ''}"
+            "): |V|ⁿ passes 2³¹ here, where a narrower integer wraps around and distinct "
+            "n-grams share a key; compute the keys in int64 (np.int64 powers and ids)")
 
 
 def add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float

@@ -149,6 +149,39 @@ def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: n
     if np.allclose(theirs, backoff, rtol=1e-10, atol=0.0, equal_nan=True):
         raise CheckFailure(f"kneser_ney_log_probs (n = {n}, d = {discount}): your "
                            f"log-probabilities are exactly those of {RAW_COUNTS_KN}")
+    # Kneser-Ney is absolute discounting on relabelled counts: continuation counts below the
+    # highest order, on every raw k-gram (γ's N₁₊(c •) counts those); the textbook variant
+    # keeps only the k-grams some (k+1)-gram completes
+    relabelled, textbook = [], []
+    for k in range(1, n):
+        keys, continuation = _continuation(counts[k][0], k, VOCAB)
+        raw = np.asarray(counts[k - 1][0], dtype=np.int64)
+        on_raw = np.zeros(len(raw), np.int64)
+        on_raw[np.searchsorted(raw, keys)] = continuation
+        relabelled.append((raw, on_raw))
+        textbook.append((keys, continuation))
+    try:
+        right, variant = (_log_probs(ctx, "absolute_discount_log_probs", [*c, counts[-1]],
+                                     held_out, VOCAB, discount, module="backoff")
+                          for c in (relabelled, textbook))
+    except Exception:  # noqa: BLE001 - no comparison to make, no hint to give
+        return
+    if np.allclose(right, variant, rtol=1e-10, atol=0.0, equal_nan=True) or \
+            not np.allclose(theirs, variant, rtol=1e-10, atol=0.0, equal_nan=True):
+        return
+    raise CheckFailure(
+        f"kneser_ney_log_probs (n = {n}, d = {discount}): your γ(c) = d · N₁₊(c •) / … counts "
+        "N₁₊(c •) on the continuation counts; this model (nltk's KneserNeyInterpolated) counts "
+        "it on the raw counts of the k-grams, the counts you were given. The two differ only "
+        "for contexts made of <s> alone (<s> <s> is a raw bigram that no trigram continues): "
+        "one held-out row per sentence")
+
+
+def _continuation(higher_keys: np.ndarray, k: int, vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    """N₁₊(• g) of every k-gram g completing a (k+1)-gram of ``higher_keys``: (keys, counts)."""
+    keys, found = np.unique(np.asarray(higher_keys, dtype=np.int64) % vocab ** k,
+                            return_counts=True)
+    return keys, found.astype(np.int64)
 
 
 def _sums(func: str, orders: tuple[int, ...]):

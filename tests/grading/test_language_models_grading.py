@@ -289,7 +289,7 @@ def test_a_required_function_the_reference_never_calls_is_not_swapped_in(tmp_pat
         k: (c.score, c.message) for k, c in kn.items()}
     assert "backoff: not implemented yet" in kn["kneser_ney.values"].message
     # and it says why backoff's stub ran here: the check ran the student's own function
-    assert "this check ran your own absolute_discount_log_probs()" in \
+    assert "this check ran your own absolute_discount_log_probs() (question backoff)" in \
         kn["kneser_ney.values"].message
     assert kn["kneser_ney.values"].details["own_withheld"] == [
         "backoff.absolute_discount_log_probs"]
@@ -305,3 +305,24 @@ def test_kneser_ney_keeps_its_points_where_backoff_is_a_stub(tmp_path):
     kn = {k: c for k, c in checks.items() if k.startswith("kneser_ney.")}
     assert kn and all(c.passed for c in kn.values()), {
         k: (c.score, c.message) for k, c in kn.items()}
+
+
+def test_kneser_ney_with_gamma_on_continuation_counts_is_named(tmp_path):
+    """The textbook variant (γ's N₁₊(c •) counted on the continuation counts, here by handing
+    backoff's absolute discounting the continuation counts alone) differs from nltk's only
+    for contexts of <s> alone: said so, not left as a list of wrong rows (a student trial)."""
+    text = (REPO / "solutions" / "language_models" / "kneser_ney.py").read_text()
+    start = text.index("    bigram_keys = counts[1][0]")
+    end = text.index("    ### END SOLUTION", start)
+    folder = _with_edit(tmp_path, "kneser_ney", text[start:end], """\
+    relabelled = [continuation_counts(counts[k][0], k, vocab_size) for k in range(1, n)]
+    from .backoff import absolute_discount_log_probs
+    return absolute_discount_log_probs([*relabelled, counts[n - 1]], windows, vocab_size,
+                                       discount)
+""", library=True)
+    checks, _ = _grade(folder, questions=frozenset({"language_models.backoff",
+                                                    "language_models.kneser_ney"}))
+    assert checks["kneser_ney.values"].score == 0
+    assert "counts N₁₊(c •) on the continuation counts" in checks["kneser_ney.values"].message
+    assert "contexts made of <s> alone" in checks["kneser_ney.values"].message
+    assert all(c.passed for k, c in checks.items() if k.startswith("backoff."))

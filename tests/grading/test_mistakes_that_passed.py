@@ -104,6 +104,30 @@ def test_a_layer_that_changes_what_it_was_given_loses_points(tmp_path, question,
     _says(lost, *words, "compute a new array")
 
 
+def test_a_function_that_sets_an_entry_of_a_list_it_was_given_loses_points(tmp_path):
+    """Kneser-Ney relabelling the caller's counts in place (``counts[k] = ...``): the list
+    is the caller's, as an array is (a student trial, 2026-12-07: 7 of 7, the values right)."""
+    lost = _lost(tmp_path, "language_models", "kneser_ney", "language_models/kneser_ney.py",
+                 "    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams\n",
+                 "    counts[0] = continuation_counts(counts[1][0], 1, vocab_size)\n"
+                 "    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams\n")
+    _says(lost, "kneser_ney_log_probs() changed its argument `counts` in place",
+          "compute a new array")
+
+
+@pytest.mark.parametrize("new", [
+    # listed: the keys in int32 (a student trial, 2026-12-07: 3 of 3, and add_delta's 6)
+    "    powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int32)\n"
+    "    return windows.astype(np.int32) @ powers\n",
+    "    return (windows @ (vocab_size ** np.arange(k - 1, -1, -1))).astype(np.int32)\n",
+])
+def test_n_gram_keys_that_wrap_around_lose_points(tmp_path, new):
+    lost = _lost(tmp_path, "language_models", "ngram_counts", "language_models/ngrams.py",
+                 "    powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)  # (k,)  "
+                 "V^(k−1) … V^0\n    return windows.astype(np.int64) @ powers  # (M,)\n", new)
+    _says(lost, "your keys are not those of int64 arithmetic", "compute the keys in int64")
+
+
 # -- 5. a Python number where the contract says an array ------------------------------------------
 @pytest.mark.parametrize("old,new", [
     ("    return penalty, grads\n", "    return float(penalty), grads\n"),  # listed
