@@ -111,6 +111,8 @@ def _past_cohort(course_file: Path, tmp: Path) -> Path:
     if cohort.without_sources:
         print_warning(f"{course_file}: {cohort.without_sources} counted attempt(s) were recorded "
                       "without their sources and are not compared")
+    for failed in cohort.not_restored:
+        print_warning(f"{course_file}: not compared: {failed}")
     if not cohort.restored:
         raise SimilarityError(f"{course_file} keeps the sources of no counted attempt: nothing "
                               "of that course to compare with")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -544,6 +545,21 @@ def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_get_blob(course, sha))
     return sorted(rel for rel in listing if not rel.endswith("/"))
+
+
+def restored_or_why(course: Course, tree: str, dest: Path) -> str | None:
+    """:func:`restore_sources`, or why it could not (a message naming no temporary path: a
+    name or path too long for this system, a tree the record holds wrongly); nothing of a
+    half-written ``dest`` is left. None: restored."""
+    try:
+        restore_sources(course, tree, dest)
+    except (OSError, CourseError, ValueError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        if isinstance(exc, OSError):
+            return (f"its sources could not be written back here ({exc.strerror or exc}: a "
+                    "file or folder name in them is longer than this system allows?)")
+        return f"its sources could not be written back ({exc})"
+    return None
 
 
 def holds_sources(submission: Path) -> bool:

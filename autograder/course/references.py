@@ -12,10 +12,10 @@ submission), which are counted and said.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from nlpdojo_autograder.course.attempts import restore_sources
+from nlpdojo_autograder.course.attempts import restored_or_why
 from nlpdojo_autograder.course.policy import gradebook
 from nlpdojo_autograder.course.store import Course
 
@@ -27,6 +27,8 @@ class RestoredCohort:
     folder: Path
     restored: int
     without_sources: int
+    #: ``student-assignment`` and why, for each attempt whose sources could not be written
+    not_restored: list[str] = field(default_factory=list)
 
 
 def restore_cohort(course_file: Path, dest: Path) -> RestoredCohort:
@@ -37,6 +39,7 @@ def restore_cohort(course_file: Path, dest: Path) -> RestoredCohort:
         folder.mkdir()
         book = gradebook(course)
         restored = missing = 0
+        failed: list[str] = []
         for assignment in course.assignments():
             for student in book.students:
                 attempt = book.standing(student.id, assignment.id).attempt
@@ -45,10 +48,14 @@ def restore_cohort(course_file: Path, dest: Path) -> RestoredCohort:
                 if not attempt.sources_tree:
                     missing += 1
                     continue
-                restore_sources(course, attempt.sources_tree,
-                                folder / _folder_name(f"{student.id}-{assignment.id}"))
-                restored += 1
-    return RestoredCohort(folder, restored, missing)
+                name = _folder_name(f"{student.id}-{assignment.id}")
+                why = restored_or_why(course, attempt.sources_tree, folder / name)
+                if why:  # one that cannot be written stops no other
+                    failed.append(f"{student.id} on {assignment.id} (attempt "
+                                  f"{attempt.number}): {why}")
+                else:
+                    restored += 1
+    return RestoredCohort(folder, restored, missing, failed)
 
 
 def _folder_name(text: str) -> str:

@@ -34,7 +34,7 @@ from nlpdojo_autograder.course.attempts import (
     Attempt,
     attempts,
     replace_result,
-    restore_sources,
+    restored_or_why,
 )
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.policy import gradebook
@@ -141,12 +141,17 @@ def regrade(course: Course, assignment: str, *, jobs: int = 1,
                 groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or ""))):
             cohort = Path(tmp) / f"cohort-{n}"
             cohort.mkdir()
-            for row in rows:
-                restore_sources(course, row.attempt.sources_tree,
-                                cohort / _folder(row.attempt))
+            restored = []
+            for row in rows:  # each on its own: one that cannot be written stops no other
+                row.why = restored_or_why(course, row.attempt.sources_tree,
+                                          cohort / _folder(row.attempt)) or ""
+                if not row.why:
+                    restored.append(row)
+            if not restored:
+                continue
             results = grade(cohort, list(spec.targets), Path(tmp) / f"out-{n}", jobs, seed,
                             backend)
-            for row in rows:
+            for row in restored:
                 row.after = results.get(_folder(row.attempt))
                 if row.after is None:
                     row.why = "its grading failed (see grade's output above)"

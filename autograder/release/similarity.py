@@ -295,7 +295,10 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     """``{(topic or library, module): (source, origin)}`` of one submission folder: the topic's
     files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
     inside the topic folder) and the module cells of the notebook the grader grades,
-    ``<topic>.ipynb`` (a ``.py`` file wins; another notebook is named, not read)."""
+    ``<topic>.ipynb`` (another notebook is named, not read). Which wins where both hold a
+    module is the grader's choice: a folder with modules of the topic is graded as a folder
+    (its ``.py`` files win), one with the notebook alone as the notebook, whose cells win over
+    the ``library/`` files beside it (those fill in the library modules it has no cell for)."""
     root = unwrapped(folder, [topic], loose=True)  # a folder zipped in one of its own, as graded
     topic_dir = root / topic if _real_dir(root / topic) else root
     # the library inside the topic folder first: the one beside it, which the grader grades
@@ -303,6 +306,8 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     libraries = list(dict.fromkeys(p for p in (topic_dir / LIBRARY, root / LIBRARY)
                                    if _real_dir(p)))
     found: dict[tuple[str, str], tuple[str, str]] = {}
+    graded_as_notebook = not any(topic_dir.glob("*.py"))
+    from_notebook: set[tuple[str, str]] = set()
     for notebook in sorted({*topic_dir.glob("*.ipynb"), *root.glob("*.ipynb")}):
         origin = f"{shown}/{notebook.relative_to(folder).as_posix()}"
         if notebook.stem != topic:  # a decoy that sorted first hid the graded one's cells
@@ -323,10 +328,13 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
             if unread is not None:  # read_notebook's stand-in for a cell that does not parse
                 skipped.append(f"{origin}: {unread}, its questions not compared")
             found.setdefault(where, (source, origin))
+            from_notebook.add(where)
     for where, base in [((topic, None), topic_dir), *(((LIBRARY, None), lib)
                                                       for lib in libraries)]:
         for path in sorted(base.glob("*.py")):
             origin = f"{shown}/{path.relative_to(folder).as_posix()}"
+            if graded_as_notebook and (where[0], path.stem) in from_notebook:
+                continue  # the notebook's cell is what the grader grades
             text = _read_text(path, origin, skipped, folder)
             if text is not None:
                 found[(where[0], path.stem)] = (text, origin)

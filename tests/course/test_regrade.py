@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.course import attempts as attempts_module
 from nlpdojo_autograder.course import regrade as regrade_module
 from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
@@ -255,3 +256,35 @@ def test_one_students_regrade_grades_and_applies_theirs_alone(recorded, monkeypa
     assert "1 of 1 changed: 1 gained" in result.stdout
     assert "Cy Young (s3), attempt 1: not regraded" in result.stderr
     assert "Bob" not in result.stdout
+
+
+def test_an_attempt_whose_sources_cannot_be_written_back_stops_no_other(tmp_path, monkeypatch):
+    """A submission with a folder name longer than a file system allows once written back (an
+    adversarial trial: a relative path of 4,096 characters) stopped the regrade of the whole
+    assignment, and next year's similarity report: now that attempt alone is not regraded,
+    saying why, and the others are."""
+    course = make_course(tmp_path)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    import_roster(course, tmp_path / "roster.csv")
+    subs = tmp_path / "subs"
+    for student, name, body in (("s1", "ada", "second = 2\n"), ("s2", "bob", "bob = 3\n")):
+        record_attempt(course, student, "a1",
+                       synthetic_result({"q1": (4, 4), "q2": (3, 6)}, seed=22),
+                       submitted_at=ON_TIME, submitted_from="given",
+                       folder=_submission(subs, name, body))
+    (ada,) = attempts(course, "s1", "a1")
+    written_back = attempts_module.restore_sources
+
+    def restore(course, tree, dest):  # Ada's holds a name this system refuses
+        if dest.name == f"attempt-{ada.id}":
+            (dest / "t").mkdir(parents=True)  # (half written: removed again)
+            raise OSError(36, "File name too long")
+        return written_back(course, tree, dest)
+
+    monkeypatch.setattr(attempts_module, "restore_sources", restore)
+    found = regrade(course, "a1", grade=FakeGrader())
+    assert {r["name"] for r in found.comparison["submissions"]} == {"Bob Ross (s2)"}
+    (skipped,) = found.comparison["not_regraded"]
+    assert skipped["name"] == "Ada Lovelace (s1)"
+    assert "could not be written back here (File name too long" in skipped["why"]
+    course.close()

@@ -674,3 +674,26 @@ def test_a_module_is_read_as_python_reads_it(tmp_path):
     assert _read_text(tmp_path / "bom.py", "bom.py", skipped) == "def f():\n    return 1\n"
     assert "S = 'é'" in _read_text(tmp_path / "latin.py", "latin.py", skipped)
     assert skipped == []
+
+
+def test_a_notebooks_library_cell_is_compared_over_the_library_file_beside_it(tmp_path):
+    """A notebook graded alone takes its library cells over the library/ files beside it (an
+    adversarial trial: a copied loss in the notebook's cell, the released stub in
+    library/losses.py, and the report read the stub); a folder graded as a folder keeps its
+    files."""
+    from nlpdojo_autograder.release.notebooks import notebook_from_sources
+    from nlpdojo_autograder.release.similarity import _modules
+
+    sources = {"softmax": "GRADED_TOPIC = 1\n", "library.losses": "COPIED = 1\n"}
+    nb = notebook_from_sources("word_vectors", sources, None)
+    (tmp_path / "nb" / "library").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "nb" / "word_vectors.ipynb")
+    (tmp_path / "nb" / "library" / "losses.py").write_text("STUB = 1\n")
+    (tmp_path / "nb" / "library" / "layers.py").write_text("OWN = 1\n")
+    found = _modules(tmp_path / "nb", "word_vectors", "nb", [])
+    assert found[("library", "losses")][0] == "COPIED = 1\n"
+    assert found[("library", "layers")][0] == "OWN = 1\n"  # no cell: the file
+    (tmp_path / "nb" / "word_vectors").mkdir()
+    (tmp_path / "nb" / "word_vectors" / "softmax.py").write_text("FOLDER = 1\n")
+    found = _modules(tmp_path / "nb", "word_vectors", "nb", [])  # graded as a folder now
+    assert found[("library", "losses")][0] == "STUB = 1\n"
