@@ -43,7 +43,11 @@ from nlpdojo_autograder.course.schema import (
 from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.grade import REPLAYED_FROM, WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
-from nlpdojo_autograder.grading.snapshot import submission_files, submission_folders
+from nlpdojo_autograder.grading.snapshot import (
+    MAX_FILE_BYTES,
+    submission_files,
+    submission_folders,
+)
 from nlpdojo_autograder.release.notebook_submission import LIBRARY_PLACES
 from nlpdojo_autograder.runtime.loader import CODE_SUFFIXES, LIBRARY
 
@@ -54,7 +58,12 @@ SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
 #: notebooks): kept .py and .ipynb alone, a regrade of a module that reads a .txt beside it
 #: failed where its grading passed (an adversarial trial)
 SOURCE_SUFFIXES = (*CODE_SUFFIXES, ".ipynb")
-MAX_SOURCE_BYTES = 2 * 2**20
+#: a file larger than this is not kept: a grading does not read it either (the snapshot's
+#: cap); a stray data file of 6 MB made the course refuse the whole attempt (an adversarial
+#: trial), which a student could use to keep an upload out of the record
+MAX_SOURCE_BYTES = MAX_FILE_BYTES
+#: sources larger than this in all are not kept: the attempt is recorded without them (a
+#: regrade then cannot grade it again, and says so)
 MAX_SOURCES_BYTES = 20 * 2**20
 
 
@@ -493,21 +502,26 @@ def store_sources(course: Course, folder: Path, library: Path | None = None) -> 
     caches) content-addressed in the course's sources, and ``library``'s as ``library/``
     (the course library beside a topic's folder, graded with it); return the sha256 of their
     tree (``{relative path: blob sha256}``, itself a blob). Blobs are written atomically, and
-    an existing blob is never written again."""
+    an existing blob is never written again. A file over :data:`MAX_SOURCE_BYTES` is left
+    out (no grading reads it); sources over :data:`MAX_SOURCES_BYTES` in all are not kept:
+    ``""`` (the attempt is recorded without them)."""
+    files: list[tuple[str, Path]] = []
     tree: dict[str, str] = {}
     total = 0
     for root, prefix in ((folder, ""), *(((library, f"{LIBRARY}/"),) if library else ())):
         for sub in submission_folders(root):  # each folder, empty or not: "<path>/": ""
             tree[f"{prefix}{sub.relative_to(root).as_posix()}/"] = ""
         for path in _source_files(root):
-            data = path.read_bytes()
-            total += len(data)
-            if len(data) > MAX_SOURCE_BYTES or total > MAX_SOURCES_BYTES:
-                raise CourseError(f"{path} makes the submission's sources larger than a "
-                                  f"course keeps ({MAX_SOURCE_BYTES:,} bytes a file, "
-                                  f"{MAX_SOURCES_BYTES:,} in all)")
+            size = path.stat().st_size
+            if size > MAX_SOURCE_BYTES:
+                continue  # the grading did not read it either
+            total += size
+            if total > MAX_SOURCES_BYTES:
+                return ""
             rel = path.name if path == root else path.relative_to(root).as_posix()
-            tree[prefix + rel] = _put_blob(course, data)
+            files.append((prefix + rel, path))
+    for rel, path in files:
+        tree[rel] = _put_blob(course, path.read_bytes())
     return _put_blob(course, json.dumps(tree, sort_keys=True).encode())
 
 

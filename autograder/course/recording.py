@@ -23,6 +23,7 @@ from typing import Any
 from nlpdojo.cli.common import err_console, print_error, print_warning
 from nlpdojo_autograder.course import policy
 from nlpdojo_autograder.course.attempts import (
+    MAX_SOURCES_BYTES,
     attempts,
     holds_sources,
     modified_at,
@@ -140,13 +141,37 @@ class CourseRecording:
                     submitted_from=source, folder=folder, folder_name=folder.name,
                     grader_fingerprint=grader_fingerprint)
                 self._note_twins(attempt, new)
+                self._note_recorded(sid, folder, attempt, source, when)
         except (CourseError, OSError) as exc:
+            with self._lock:  # said again at the end: a TA reads the closing lines
+                self.said.append(f"{sid}: {folder.name} not recorded in the course: {exc}")
             return f"not recorded in the course: {exc}"
         if new:
             self.recorded += 1
         else:
             self.already += 1
         return None
+
+    def _note_recorded(self, sid: str, folder: Path, attempt: Any, source: str,
+                       when: datetime) -> None:
+        """Say (at the end) an attempt recorded without its sources (larger than a course
+        keeps), or dated by files' times that cannot be right (later than now, or more than
+        a year before the due date)."""
+        if not attempt.sources_tree:
+            self.said.append(f"{sid}: {folder.name}'s sources are larger than a course keeps "
+                             f"({MAX_SOURCES_BYTES:,} bytes in all): recorded without them, "
+                             "so a regrade cannot grade it again")
+        if source != "mtime":
+            return
+        zone = self.course.meta("timezone") or ""
+        if policy.in_the_future(when):
+            self.said.append(f"{sid}: {folder.name}'s files are dated {local_time(when, zone)}, "
+                             "later than now: the time recorded is the student's to set; give "
+                             "a --manifest")
+        elif when < self.assignment.due - timedelta(days=365):
+            self.said.append(f"{sid}: {folder.name}'s files are dated {local_time(when, zone)}, "
+                             "more than a year before the due date: the time recorded is the "
+                             "student's to set; give a --manifest")
 
     def _note_twins(self, attempt: Any, new: bool) -> None:
         """Say (at the end) what a TA must decide: the same files recorded before at another

@@ -120,21 +120,34 @@ def test_every_counted_run_becomes_an_attempt(roster_course, tmp_path):
     assert any("Stranger" in line for line in done.report())
 
 
+def _refuse_sources_of(monkeypatch, folder: str) -> None:
+    """The course's store refuses the sources of the submission ``folder`` (a disk error)."""
+    from nlpdojo_autograder.course import attempts as attempts_module
+
+    kept = attempts_module.store_sources
+
+    def store(course, where, library=None):
+        if where.name == folder:
+            raise CourseError(f"the store refused {folder}'s sources")
+        return kept(course, where, library)
+
+    monkeypatch.setattr(attempts_module, "store_sources", store)
+
+
 def test_one_students_run_that_cannot_be_kept_stops_no_other(roster_course, tmp_path,
                                                               monkeypatch):
-    """Bob's active submission holds sources over what a course keeps (a notebook of plots):
-    his run is not recorded and said, Ada's are (it stopped the import for everyone, on every
-    run of it)."""
-    monkeypatch.setattr("nlpdojo_autograder.course.attempts.MAX_SOURCE_BYTES", 1000)
+    """Bob's active submission's sources cannot be kept (here: the course's store refuses
+    them): his run is not recorded and said, Ada's are (it stopped the import for everyone, on
+    every run of it)."""
+    _refuse_sources_of(monkeypatch, "submission_900002")
     export = _export(tmp_path / "export")
-    (export / "submission_900002" / "plots.ipynb").write_text("{}" + " " * 2000)
     done = import_export(roster_course, "a1", export)
     assert done.recorded == 2 and [a.number for a in attempts(roster_course, "s1", "a1")] == [
         1, 2]
     assert attempts(roster_course, "s2", "a1") == []
     (refused,) = done.refused
     assert refused.startswith("s2's run of 2027-01-22T09:00:00-08:00: ")
-    assert "plots.ipynb makes the submission's sources larger than a course keeps" in refused
+    assert "the store refused submission_900002's sources" in refused
     assert any(line.startswith("1 run(s) could not be recorded (the others are): s2's run")
                for line in done.report())
 
@@ -337,9 +350,8 @@ def test_the_command_exits_1_when_a_run_was_not_recorded(roster_course, tmp_path
 
     from nlpdojo.cli.app import build_app
 
-    monkeypatch.setattr("nlpdojo_autograder.course.attempts.MAX_SOURCE_BYTES", 1000)
+    _refuse_sources_of(monkeypatch, "submission_900002")
     export = _export(tmp_path / "export")
-    (export / "submission_900002" / "plots.ipynb").write_text("{}" + " " * 2000)
     result = CliRunner().invoke(build_app(), ["course", "import-gradescope", "a1", str(export),
                                               "--course", str(roster_course.path)])
     assert result.exit_code == 1, result.output

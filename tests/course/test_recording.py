@@ -376,3 +376,65 @@ def test_an_empty_folder_is_no_attempt(db, tmp_path):
     found.close()
     with Course.open(db) as course:
         assert attempts(course, "s1", "a1") == []
+
+
+def test_a_file_too_large_to_grade_does_not_keep_an_attempt_out_of_the_record(db, tmp_path,
+                                                                              monkeypatch):
+    """An adversarial trial: a 6 MB data file beside honest code (the grader skipped it) made
+    the course refuse the attempt, and a 3 MB notes.md one that graded 4 of 4; a student
+    could keep any upload out of the record so. A file larger than a grading reads is left
+    out; sources larger than a course keeps in all are recorded without them, said; an
+    attempt that could not be recorded is said again in the closing lines."""
+    from nlpdojo_autograder.course import attempts as attempts_module
+
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    (ann / "q.py").write_text("x = 1\n")
+    (ann / "vocab.txt").write_bytes(b"w\n" * (attempts_module.MAX_SOURCE_BYTES // 2 + 1))
+    found = course_recording(db, **options(assignment="a1", submissions=tmp_path,
+                                           manifest=None))
+    found.prepare([ann])
+    assert found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)})) is None
+    assert found.recorded == 1
+    with Course.open(db) as course:
+        (kept,) = attempts(course, "s1", "a1")
+        restored = attempts_module.restore_sources(course, kept.sources_tree, tmp_path / "back")
+    assert restored == ["q.py"]  # the data file no grading read is not kept
+    monkeypatch.setattr(attempts_module, "MAX_SOURCES_BYTES", 3)
+    (ann / "q.py").write_text("x = 2\n")
+    assert found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="c" * 64)) \
+        is None
+    assert "ann's sources are larger than a course keeps" in found.summary()
+    monkeypatch.setattr(attempts_module, "store_sources", _refusing)
+    (ann / "q.py").write_text("x = 3\n")
+    problem = found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="d" * 64))
+    assert problem.startswith("not recorded in the course")
+    assert "s1: ann not recorded in the course: [Errno 28] no room" in found.summary()
+    found.close()
+
+
+def _refusing(*_args, **_kwargs):
+    raise OSError(28, "no room")
+
+
+def test_file_times_that_cannot_be_right_are_said(db, tmp_path):
+    """Without a manifest, files dated years ahead or before the assignment are recorded at
+    that time, as documented, and now said at the end (a manifest's times were already)."""
+    import os
+
+    found = course_recording(db, **options(assignment="a1", submissions=tmp_path))
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    (ann / "q.py").write_text("x = 1\n")
+    found.prepare([ann])
+    ahead = datetime(2090, 1, 1, tzinfo=UTC).timestamp()
+    os.utime(ann / "q.py", (ahead, ahead))
+    found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)}))
+    assert "ann's files are dated 2090-01-01" in found.summary()
+    assert "later than now" in found.summary()
+    before = datetime(1990, 1, 1, tzinfo=UTC).timestamp()
+    (ann / "q.py").write_text("x = 2\n")
+    os.utime(ann / "q.py", (before, before))
+    found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="e" * 64))
+    assert "more than a year before the due date" in found.summary()
+    found.close()
