@@ -44,6 +44,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.terminal import visible_text
 from nlpdojo_autograder.authoring.markers import questions_in, split_lines
 from nlpdojo_autograder.grading.snapshot import linked_file_inside, unwrapped
+from nlpdojo_autograder.release.normal_form import flattened, normal_form
 from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
 from nlpdojo_autograder.release.release import released_topic
 from nlpdojo_autograder.runtime.code_rules import python_source
@@ -698,12 +699,23 @@ def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
 def canonical(code: str) -> str:
     """``code`` as Python's own ``ast.unparse`` writes it, where it parses: comments, line
     breaks inside brackets, redundant parentheses and quotes are the writer's, not the code's
-    (a copy run through ``ast.unparse`` matched its original at 0.69 with them); else as
-    written."""
+    (a copy run through ``ast.unparse`` matched its original at 0.69 with them), and in its
+    normal form (:func:`~.normal_form.normal_form`: temporaries inlined, operands in one
+    order); else as written (as parsed, where the normal form cannot be made)."""
     try:
-        return ast.unparse(ast.parse(code))
+        tree = ast.parse(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return code
+        try:  # lines of a function without a header the release ships: out one level
+            code = flattened(code)
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return code
+    for made in (lambda: normal_form(ast.parse(code)), lambda: tree):
+        try:
+            return ast.unparse(made())
+        except (ValueError, MemoryError, RecursionError):
+            continue
+    return code
 
 
 def _parse(found: tuple[str, str] | None, skipped: list[str]) -> Parsed | None:

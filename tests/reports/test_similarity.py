@@ -697,3 +697,112 @@ def test_a_notebooks_library_cell_is_compared_over_the_library_file_beside_it(tm
     (tmp_path / "nb" / "word_vectors" / "softmax.py").write_text("FOLDER = 1\n")
     found = _modules(tmp_path / "nb", "word_vectors", "nb", [])  # graded as a folder now
     assert found[("library", "losses")][0] == "STUB = 1\n"
+
+
+#: an adversarial trial's student (vic) and two copies of vic's softmax cross-entropy: one
+#: with its temporaries inlined as an editor's refactoring does (0.54 before: not flagged),
+#: one with operands swapped and reordered too (0.39)
+VIC = '''\
+    def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
+        xp = self.xp
+        num_rows, num_classes = prediction.shape
+        labels = xp.astype(target, xp.int64)
+        row_max = xp.max(prediction, axis=1, keepdims=True)
+        centered = prediction - row_max
+        exps = xp.exp(centered)
+        denom = xp.sum(exps, axis=1, keepdims=True)
+        softmax = exps / denom
+        picked = xp.take_along_axis(centered, xp.reshape(labels, (num_rows, 1)), axis=1)
+        per_row = xp.log(denom) - picked
+        loss = xp.asarray(xp.sum(per_row) / num_rows)
+        onehot = xp.astype(xp.arange(num_classes, device=self.backend.device)[None, :]
+                           == labels[:, None], prediction.dtype)
+        return loss, (softmax, onehot)
+
+    def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        xp = self.xp
+        softmax, onehot = cache
+        num_rows = softmax.shape[0]
+        difference = softmax - onehot
+        return difference * (grad_output / num_rows)
+'''
+INLINED = '''\
+    def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
+        xp = self.xp
+        N, C = prediction.shape
+        y = xp.astype(target, xp.int64)
+        z = prediction - xp.max(prediction, axis=1, keepdims=True)
+        s = xp.sum(xp.exp(z), axis=1, keepdims=True)
+        p = xp.exp(z) / s
+        correct = xp.take_along_axis(z, xp.reshape(y, (N, 1)), axis=1)
+        loss = xp.asarray(xp.sum(xp.log(s) - correct) / N)
+        one_hot = xp.astype(xp.arange(C, device=self.backend.device)[None, :] == y[:, None],
+                            prediction.dtype)
+        return loss, (p, one_hot)
+
+    def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        xp = self.xp
+        p, one_hot = cache
+        N = p.shape[0]
+        return (p - one_hot) * (grad_output / N)
+'''
+SWAPPED = '''\
+    def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
+        xp = self.xp
+        # my own softmax: stable version
+        N, C = prediction.shape
+        y = xp.astype(target, xp.int64)
+        one_hot = xp.astype(y[:, None] == xp.arange(C, device=self.backend.device)[None, :],
+                            prediction.dtype)
+        z = prediction + (-xp.max(prediction, keepdims=True, axis=1))
+        s = xp.sum(xp.exp(z), keepdims=True, axis=1)
+        correct = xp.take_along_axis(z, xp.reshape(y, (N, 1)), axis=1)
+        p = xp.exp(z) * (1.0 / s)
+        total = xp.sum(-correct + xp.log(s))
+        return xp.asarray(total * (1.0 / N)), (p, one_hot)
+
+    def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        xp = self.xp
+        p, one_hot = cache
+        N = p.shape[0]
+        return (grad_output / N) * (p - one_hot)
+'''
+
+
+def test_a_copy_refactored_by_an_editor_is_still_flagged(tmp_path):
+    """Temporaries inlined (an IDE's "inline variable"), operands swapped (``a - b`` as
+    ``-b + a``, ``x / n`` as ``x * (1.0 / n)``, ``==``'s sides) and keyword arguments
+    reordered: the normal form undoes each (autograder/release/normal_form.py); an answer
+    written independently (the reference's, blocked by rows) stays apart."""
+    losses = (SOLUTIONS / "library" / "losses.py").read_text()
+    start = losses.index("    def forward", losses.index("class SoftmaxCrossEntropy"))
+    end = losses.index("class MaxMargin")
+    for name, code in (("vic", VIC), ("inlined", INLINED), ("swapped", SWAPPED),
+                       ("own", None)):
+        shutil.copytree(SOLUTIONS / "library", tmp_path / "subs" / name / "library",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(STUBS.parent / "neural_networks", tmp_path / "subs" / name /
+                        "neural_networks", ignore=shutil.ignore_patterns("__pycache__"))
+        if code is not None:
+            (tmp_path / "subs" / name / "library" / "losses.py").write_text(
+                losses[:start] + code + "\n\n" + losses[end:])
+    report = compare_cohort(tmp_path / "subs", SOLUTIONS, ["neural_networks"])
+    for copy in ("inlined", "swapped"):
+        pair = _pair(report, "vic", copy)
+        assert pair is not None and "neural_networks.softmax_ce" in pair.flagged, copy
+    own = _pair(report, "vic", "own")
+    assert own is None or "neural_networks.softmax_ce" not in own.flagged
+
+
+def test_the_normal_form_inlines_temporaries_but_not_objects_changed_in_place():
+    from nlpdojo_autograder.release.normal_form import flattened, normal_form
+
+    def form(code: str) -> str:
+        return ast.unparse(normal_form(ast.parse(textwrap.dedent(code))))
+
+    assert form("t = a - b\nu = t * c\nreturn u") == form("return c * (-b + a)")
+    kept = form("s = x @ w\ns[0] = 0\nreturn s")  # an array changed in place: no temporary
+    assert kept.startswith("s = x @ w")
+    assert form("return f(b=1, a=2.0)") == "return f(a=2, b=1)"
+    # a function's lines without the loop header the release ships parse, one level out
+    assert ast.parse(flattened("n = 0\n    x = f(n)\n    n += x\nreturn n"))
