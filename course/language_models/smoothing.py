@@ -80,6 +80,13 @@ def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: f
     if out.shape != (len(windows),):
         raise CheckFailure(f"{func} returned shape {out.shape} for {len(windows)} n-grams; "
                            f"expected ({len(windows)},): one log-probability per row")
+    above = int(np.sum(out > 1e-12))
+    if above:  # log P > 0 is P > 1: probabilities returned as they are (a student trial)
+        raise CheckFailure(
+            f"{func}: {above} of your {len(out)} log-probabilities are above 0, that is P > 1"
+            + (" (all of them are between 0 and 1: probabilities, not their logarithms?)"
+               if np.all((out >= 0) & (out <= 1)) else "")
+            + "; return log P(w | c), the natural logarithm (np.log) of each probability")
     return out
 
 
@@ -207,6 +214,11 @@ def _sums(func: str, orders: tuple[int, ...]):
     def judge(actual: dict, expected: dict | None) -> Verdict:
         for name, p in actual.items():
             total = float(np.sum(p))
+            if math.isnan(total):
+                return Verdict(False, f"P(w | c) summed over the vocabulary is NaN for {name}: "
+                               f"{int(np.sum(np.isnan(p)))} of your P(w | c) are NaN (0/0, or "
+                               "the log of a negative number: is a discounted count below 0, "
+                               "max(C(c, w) − d, 0) missing?)")
             if not (math.isfinite(total) and abs(total - 1.0) <= 1e-9):
                 more = ("more than 1: mass was added without being taken away (is the "
                         "discount subtracted from every seen count, and γ(c) exactly the mass "

@@ -326,3 +326,19 @@ def test_kneser_ney_with_gamma_on_continuation_counts_is_named(tmp_path):
     assert "counts N₁₊(c •) on the continuation counts" in checks["kneser_ney.values"].message
     assert "contexts made of <s> alone" in checks["kneser_ney.values"].message
     assert all(c.passed for k, c in checks.items() if k.startswith("backoff."))
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    # probabilities returned where log-probabilities are asked for (a student trial: the
+    # sums-to-one check spoke of mass added without being taken away)
+    ("        return np.log(p)\n", "        return p\n", "probabilities, not their logarithms?"),
+    # no max(C − d, 0): the sum was "nan ... less than 1: some freed mass went nowhere"
+    ("np.maximum(joint - discount, 0.0) / safe", "(joint - discount) / safe",
+     "max(C(c, w) − d, 0) missing?"),
+])
+def test_backoff_mistakes_are_named_as_what_they_are(tmp_path, old, new, said):
+    folder = _with_edit(tmp_path, "backoff", old, new, library=True)
+    checks, _ = _grade(folder, questions=frozenset({"language_models.backoff"}))
+    lost = {k: c for k, c in checks.items() if not c.passed}
+    assert any(said in c.message for c in lost.values()), {
+        k: c.message for k, c in lost.items()}
