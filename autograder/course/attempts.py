@@ -320,6 +320,14 @@ def attempts(course: Course, student: str | None = None,
     return _attempts(course, " AND ".join(where) or "1", tuple(args))
 
 
+def same_content(course: Course, assignment: str, content: str,
+                 besides: str) -> list[Attempt]:
+    """The attempts at ``assignment`` of students other than ``besides`` whose submission has
+    the content hash ``content`` (void ones too: the caller tells), without their points."""
+    return _attempts(course, "a.assignment = ? AND a.content_sha256 = ? AND a.student != ?",
+                     (assignment, content, besides), questions=False)
+
+
 def attempts_without_questions(course: Course) -> tuple[list[Attempt], dict[int, float]]:
     """Every attempt as :func:`attempts` orders them but with ``questions`` left empty, and
     ``{attempt id: its question points summed in grading order}`` (the sum a full attempt's

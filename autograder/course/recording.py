@@ -30,6 +30,7 @@ from nlpdojo_autograder.course.attempts import (
     read_manifest,
     record_attempt,
     require_covered,
+    same_content,
 )
 from nlpdojo_autograder.course.config import CourseError, aware, local_time
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
@@ -182,6 +183,16 @@ class CourseRecording:
                 self.said.append(f"{attempt.student}: recorded before as attempt "
                                  f"{attempt.number}, which is void ({attempt.voided})")
             return
+        if attempt.score > 0:  # (untouched stubs are alike by nature)
+            others = [a for a in same_content(self.course, attempt.assignment,
+                                              attempt.content_sha256, attempt.student)
+                      if not a.voided]
+            if others:
+                named = ", ".join(f"{a.student}'s attempt {a.number}" for a in others[:5])
+                self.said.append(
+                    f"{attempt.student}: these files are byte for byte {named} (the same "
+                    f"content hash {attempt.content_sha256[:12]}): a shared submission? "
+                    "`dojo similarity` compares what differs")
         for twin in attempts(self.course, attempt.student, attempt.assignment):
             if (twin.id != attempt.id and twin.content_sha256 == attempt.content_sha256
                     and not twin.voided):

@@ -438,3 +438,23 @@ def test_file_times_that_cannot_be_right_are_said(db, tmp_path):
     found.record(ann, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="e" * 64))
     assert "more than a year before the due date" in found.summary()
     found.close()
+
+
+def test_two_students_with_the_same_files_are_said(db, tmp_path):
+    """An adversarial trial: identical copies were recorded for two students without a word
+    (the same content hash in the record); said now, for files that earned anything."""
+    with Course.open(db) as course:
+        (tmp_path / "r2.csv").write_text("id,name,email,login\ns2,Bo,bo@x.edu,bo\n")
+        import_roster(course, tmp_path / "r2.csv")
+    found = course_recording(db, **options(assignment="a1", submissions=tmp_path))
+    folders = []
+    for name in ("ann", "bo"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "q.py").write_text("x = 1\n")
+        folders.append(tmp_path / name)
+    found.prepare(folders)
+    for folder in folders:
+        assert found.record(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)},
+                                                     sha="f" * 64)) is None
+    assert "s2: these files are byte for byte s1's attempt 1" in found.summary()
+    found.close()
