@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import importlib.util
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -692,7 +693,18 @@ def _student_outcome(exc: StudentError) -> Outcome:
         return Outcome(status="failed", message=exc.message)
     if exc.kind == "memory":
         return Outcome(status="error", message=exc.message)
-    return Outcome(status="error", message=exc.message, traceback=exc.traceback)
+    message = exc.message
+    if exc.type == "AttributeError" and _A_LIST_AS_ARRAY.search(message):
+        message += (" (a Python list or tuple where an array was expected: a function of yours "
+                    "returns or builds one, perhaps another than this line's; return an array, "
+                    "np.asarray(...) or the array operation's result)")
+    return Outcome(status="error", message=message, traceback=exc.traceback)
+
+
+#: an array's attribute asked of a list or tuple: a student trial's ``ngram_windows`` returned
+#: a list, and the message pointed at ``ngram_keys``, which read ``windows.shape``
+_A_LIST_AS_ARRAY = re.compile(r"'(list|tuple)' object has no attribute '(shape|ndim|dtype|T|"
+                              r"astype|reshape|size|sum|mean|max|min|argmax|copy|item)'")
 
 
 def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:

@@ -342,3 +342,16 @@ def test_backoff_mistakes_are_named_as_what_they_are(tmp_path, old, new, said):
     lost = {k: c for k, c in checks.items() if not c.passed}
     assert any(said in c.message for c in lost.values()), {
         k: c.message for k, c in lost.items()}
+
+
+def test_a_list_where_an_array_is_expected_is_said(tmp_path):
+    """ngram_windows returning a list: the error is raised in ngram_keys (``windows.shape``),
+    a line that is right; the message says what kind of mistake it is (a student trial)."""
+    folder = _with_edit(
+        tmp_path, "ngrams",
+        "    return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
+        "    return windows[windows[:, -1] != bos].tolist()")
+    checks, _ = _grade(folder, questions=frozenset({"language_models.ngram_counts"}))
+    message = checks["ngram_counts.values"].message
+    assert "'list' object has no attribute" in message
+    assert "a Python list or tuple where an array was expected" in message
