@@ -1,138 +1,63 @@
 """Code made one way where an editor's refactorings make it another, for the similarity report.
 
 The report compares what students wrote with winnowed fingerprints of its tokens, names made
-alike (:mod:`.similarity`); a mechanical refactoring still changed enough tokens to hide a
-copy: an adversarial trial (2026-12-07) took a copied loss from 1.00 to 0.54 by inlining its
-temporaries (an IDE's "inline variable"), and to 0.39 by swapping operands as well
-(``a - b`` as ``-b + a``, ``x / n`` as ``x * (1.0 / n)``, ``==``'s sides). :func:`normal_form`
-undoes those: what it returns is for comparing, not for running.
+alike (:mod:`.similarity`); a mechanical rewrite still changed enough tokens to hide a copy:
+an adversarial trial (2026-12-07) took a copied loss to 0.39 by swapping operands (``a - b``
+as ``-b + a``, ``x / n`` as ``x * (1.0 / n)``, ``==``'s sides) and inlining its
+temporaries, and another took verbatim copies to 0.47 and 0.32 by annotating them
+(``x: Array = ...``). :func:`normal_form` undoes what it can undo on both sides alike; what
+it returns is for comparing, not for running. Inlined temporaries stay a way to hide a copy
+(docs/security.md): undoing them made honest students alike.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
 import re
 
-#: a temporary is inlined at most this deep (a chain of them)
-INLINE_DEPTH = 32
-#: an inlining stops once its function has grown by this many nodes (a temporary read twice,
-#: in a chain of them, doubles at each link)
-INLINE_NODES = 4000
-#: a temporary read more than this many times stays (a value used throughout a function)
-INLINE_USES = 8
-
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _NAMES = re.compile(r"(id|arg)='[^']*'")
 
 
 def normal_form(tree: ast.Module) -> ast.Module:
-    """``tree`` (changed in place) with, in every function and at the top level (the
-    similarity report compares a function's lines without it), each name bound once by a
-    plain assignment replaced by its value where it is read (:data:`INLINE_USES` reads at
-    most), and in every expression the operands of ``+`` and ``*`` chains (``a - b`` read as
-    ``a + -b``, ``a / b`` as ``a * (1 / b)``), the sides of ``==`` and ``!=`` and a call's
-    keyword arguments in one order that no name decides; a whole float reads as an int."""
-    for scope in [tree, *(n for n in ast.walk(tree)
-                          if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))]:
-        _inline_temporaries(scope)  # (the module: a function's lines, compared without it)
-    return ast.fix_missing_locations(_Ordered().visit(tree))
+    """``tree`` (changed in place) with, in every expression, the operands of ``+`` and ``*``
+    chains (``a - b`` read as ``a + -b``, ``a / b`` as ``a * (1 / b)``), the sides of ``==``
+    and ``!=`` and a call's keyword arguments in one order that no name decides, and a whole
+    float read as an int; and, as statements, ``x: T = v`` as ``x = v``, ``a, b = u, v`` as
+    ``a = u`` and ``b = v`` (where neither value reads a name bound there), no ``x = x``.
+
+    Temporaries are not inlined: a trial of the form that inlined them (2026-12-07) flagged
+    two honest students of five (a stable sigmoid, Adam: standard formulas collapse into one
+    expression), and a copy that kept one name from inlining (an annotation, a second
+    binding) then missed the original that collapsed."""
+    return ast.fix_missing_locations(_Ordered().visit(_Statements().visit(tree)))
 
 
-# -- temporaries ----------------------------------------------------------------------------
-def _own_nodes(func: ast.AST) -> list[ast.AST]:
-    """The nodes of ``func`` outside the functions, classes and lambdas it holds."""
-    found, waiting = [], list(ast.iter_child_nodes(func))
-    while waiting:
-        node = waiting.pop()
-        found.append(node)
-        if not isinstance(node, _SCOPES):
-            waiting.extend(ast.iter_child_nodes(node))
-    return found
+class _Statements(ast.NodeTransformer):
+    """Assignments written one way: no annotation on a plain name, tuples of values split,
+    no assignment of a name to itself."""
 
-
-def _inline_temporaries(func: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-    nodes = _own_nodes(func)
-    params = ({a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
-              if not isinstance(func, ast.Module) else set())
-    shared = {name for n in nodes if isinstance(n, ast.Global | ast.Nonlocal)
-              for name in n.names}
-    loads: dict[str, list[ast.Name]] = {}
-    bindings: dict[str, int] = {}
-    plain: dict[str, ast.Assign] = {}
-    for n in nodes:
-        if isinstance(n, ast.Name):
-            if isinstance(n.ctx, ast.Load):
-                loads.setdefault(n.id, []).append(n)
-            else:  # any binding: a plain assignment's, a loop's, a tuple's, a del
-                bindings[n.id] = bindings.get(n.id, 0) + 1
-        elif isinstance(n, ast.Subscript | ast.Attribute) and not isinstance(n.ctx, ast.Load) \
-                and isinstance(n.value, ast.Name):  # ``scores[i] = ...``: an object changed,
-            bindings[n.value.id] = 2  # not a temporary
-        elif (isinstance(n, ast.Assign) and len(n.targets) == 1
-              and isinstance(n.targets[0], ast.Name)):
-            plain[n.targets[0].id] = n
-    values = {}
-    for name, assign in plain.items():
-        uses = loads.get(name, [])
-        end = (assign.end_lineno or assign.lineno, assign.end_col_offset or 0)
-        if (bindings.get(name) == 1 and name not in params and name not in shared
-                and 0 < len(uses) <= INLINE_USES
-                and all((u.lineno, u.col_offset) > end for u in uses)):
-            values[name] = assign.value
-    if not values:
-        return
-    inliner = _Inliner(values, {id(u) for name in values for u in loads[name]})
-    func.body = [inliner.visit(stmt) for stmt in func.body]
-    done = {name for name in values
-            if all(id(u) in inliner.replaced for u in loads[name])}
-    _drop_assignments(func, done)
-
-
-def _size(node: ast.AST) -> int:
-    return sum(1 for _ in ast.walk(node))
-
-
-class _Inliner(ast.NodeTransformer):
-    """Each read of a temporary replaced by a copy of its value, itself inlined."""
-
-    def __init__(self, values: dict[str, ast.expr], originals: set[int]) -> None:
-        self.values, self.originals = values, originals
-        self.replaced: set[int] = set()  # ids of the original reads replaced
-        self.depth = self.grown = 0
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        value = self.values.get(node.id)
-        if (value is None or not isinstance(node.ctx, ast.Load) or self.depth >= INLINE_DEPTH
-                or self.grown >= INLINE_NODES):
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is None or not isinstance(node.target, ast.Name):
             return node
-        self.depth += 1
-        try:
-            inlined = self.visit(copy.deepcopy(value))
-        finally:
-            self.depth -= 1
-        self.grown += _size(inlined)
-        if id(node) in self.originals:
-            self.replaced.add(id(node))
-        return ast.copy_location(inlined, node)
+        return ast.copy_location(ast.Assign([node.target], node.value), node)
 
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, _SCOPES):  # their names are their own
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.AST] | None:
+        self.generic_visit(node)
+        if len(node.targets) != 1:
             return node
-        return super().generic_visit(node)
-
-
-def _drop_assignments(func: ast.AST, names: set[str]) -> None:
-    """Remove the plain assignments of ``names`` from ``func``'s statement lists."""
-    if not names:
-        return
-    for node in [func, *_own_nodes(func)]:
-        for field, value in ast.iter_fields(node):
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                kept = [s for s in value if not (
-                    isinstance(s, ast.Assign) and len(s.targets) == 1
-                    and isinstance(s.targets[0], ast.Name) and s.targets[0].id in names)]
-                setattr(node, field, kept or [ast.Pass()])
+        target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Name) and \
+                target.id == value.id:
+            return None  # ``x = x``
+        if (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                and len(target.elts) == len(value.elts)
+                and all(isinstance(t, ast.Name) for t in target.elts)):
+            bound = {t.id for t in target.elts}
+            if not any(isinstance(n, ast.Name) and n.id in bound
+                       for v in value.elts for n in ast.walk(v)):
+                return [ast.copy_location(ast.Assign([t], v), node)
+                        for t, v in zip(target.elts, value.elts, strict=True)]
+        return node
 
 
 # -- operands -------------------------------------------------------------------------------
