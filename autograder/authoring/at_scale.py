@@ -264,6 +264,16 @@ _WHY = ("At this size gradients derived with the chain rule cost about two forwa
         "layer's backward from what its forward cached).")
 
 
+#: a gradient at scale that is not the true one, where the check's own case matched (the run
+#: at scale is held back until then): the commonest cause is a backward right only at the
+#: case's sizes and settings (a student trial: a convolution's backward that assigned where
+#: overlapping windows add up was told only of numerical differentiation)
+_WRONG_BACKWARD = ("The check's own case matched: a backward right only at its sizes and "
+                   "settings differs here (a size or a setting written in; gradients of "
+                   "windows that overlap only at another stride, which add up, assigned "
+                   "instead; a mask or a bound the small case never reaches). Or: " + _WHY)
+
+
 _RAISED = ("The run at scale, {sizes}, has other sizes than the check's own case: an error "
            "there and none in the small case most often means a size written in, or a "
            "constructor argument left unused (another taken in its place).")
@@ -328,7 +338,7 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         if problem:
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
                     f"{cls}'s {what} {problem}. "
-                    + (_WRONG_FORWARD if what == "output" else _WHY))
+                    + (_WRONG_FORWARD if what == "output" else _WRONG_BACKWARD))
     return work.problem(f"At scale ({sizes}) {cls}'s forward and backward")
 
 
@@ -547,7 +557,7 @@ class DrawnGradients:
 def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(what, yours, true) for the output, each input's gradient and each parameter's."""
     pairs = [("output", yours["outputs"][0], true["outputs"][0]),
-             ("input gradients", yours["input_grads"][0], true["input_grads"][0])]
+             ("gradient of the input", yours["input_grads"][0], true["input_grads"][0])]
     mine = yours.get("param_grads") or {}
     for name, value in sorted((true.get("param_grads") or {}).items()):
         pairs.append((f"gradient of {name}", mine.get(name), value))

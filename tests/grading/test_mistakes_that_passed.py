@@ -477,3 +477,18 @@ def test_loops_compiled_under_a_borrowed_file_name_are_counted(tmp_path, monkeyp
     assert checks["kmax_pooling.values"].score == 0, checks["kmax_pooling.values"].message
     assert "lines of Python in all for a batch of" in checks["kmax_pooling.values"].message
     assert checks["kmax_pooling.gradients"].score > 0  # right gradients: only the loops lose
+
+
+def test_a_backward_wrong_only_where_windows_overlap_is_told_so_at_scale(tmp_path):
+    """A student trial: a convolution's backward that assigns the taps' gradients where
+    overlapping windows add up passes a case whose windows do not overlap, and its run at
+    scale said only that gradients were found numerically; it says the likelier cause
+    first now."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", LAYERS.replace("layers", "conv"),
+                 "            grad_padded[:, start:start + last:self.stride, :] += "
+                 "grad_windows[:, :, k, :]\n",
+                 "            grad_padded[:, start:start + last:self.stride, :] = "
+                 "grad_windows[:, :, k, :]\n", folders=("library", "cnn_text"))
+    told = [c.message for c in lost.values() if c.message.startswith("At scale")]
+    assert told and all("The check's own case matched" in m and
+                        "gradient of the input differs" in m for m in told), told
