@@ -210,6 +210,9 @@ BATCH_NORM = Question(
     code="library/normalization", checks=[
         layer_checks("BatchNorm1d", _case_at(B, T, C),
                      title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
+                     # eval mode is the running check's (a running-statistics mistake cost
+                     # these checks' points too, under a title that says training: a trial)
+                     eval_outputs=False,
                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
                      forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
                      # the torch check's (N, C) vectors: the layer's other input shape in a

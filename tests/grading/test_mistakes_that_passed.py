@@ -492,3 +492,18 @@ def test_a_backward_wrong_only_where_windows_overlap_is_told_so_at_scale(tmp_pat
     told = [c.message for c in lost.values() if c.message.startswith("At scale")]
     assert told and all("The check's own case matched" in m and
                         "gradient of the input differs" in m for m in told), told
+
+
+def test_a_running_statistics_mistake_costs_the_running_check_alone(tmp_path):
+    """Keras's momentum convention in batch norm's running averages: a student trial lost
+    the training values check and its hidden twin too, for outputs in eval mode, under a
+    title that says training (one mistake, three checks' points); the running check, which
+    names it, is the one to lose now."""
+    course = edited_course(tmp_path, ("library", "cnn_text"), {"library/normalization.py": (
+        "            self.running_mean = (1 - self.momentum) * self.running_mean + "
+        "self.momentum * mean\n",
+        "            self.running_mean = self.momentum * self.running_mean + "
+        "(1 - self.momentum) * mean\n")})
+    checks = _grade("cnn_text", course / "cnn_text", "batch_norm")
+    lost = sorted(k for k, c in checks.items() if c.score < c.max_score)
+    assert lost == ["batch_norm.running"], {k: checks[k].message for k in lost}

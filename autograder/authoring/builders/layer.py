@@ -164,7 +164,7 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
 def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
                module: str | None = None, title: str, points: float, repeat: int = 3,
                hidden: bool = True, torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
-               eval_mode: bool = False, parameters: bool = True,
+               eval_mode: bool = False, eval_outputs: bool = True, parameters: bool = True,
                shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
                nonfinite: Nonfinite = None,
                mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
@@ -202,7 +202,9 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         # eval mode after training, twice, at a larger batch: in the values check, or in the
         # eval check where the question has one (not both: one mistake, one check's points)
-        if (train is None and not eval_mode and case.train is not False) or (
+        # (``eval_outputs=False``: the question has a check of its own that judges eval mode,
+        # batch norm's running statistics, whose mistakes cost those points only)
+        if (train is None and not eval_mode and case.train is not False and eval_outputs) or (
                 train is False and eval_mode):
             payload.update(_eval_outputs(ctx, module, cls, case, ran["inputs"][0],
                                          ran["grads"][0]))
