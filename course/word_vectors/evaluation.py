@@ -54,26 +54,51 @@ SIMILARITY_CALLS = [
 
 def _analogy_args(ctx: Context):
     """Planted analogies (word b_i = word a_i + one offset), vectors with a little noise, a
-    wrong "answer", and three questions ``(a, a, c, d)`` that ask whether the question's words
-    are excluded: b - a + c is c itself, so an answer that may be a question word is c, and
-    the right one, ``d``, is c's nearest other word (found here). Without them, whether
-    leaving the question words in changed an answer depended on the draw (it did for seed 0,
-    not for seed 1)."""
+    wrong "answer", and questions that ask whether each of the question's words is excluded
+    from the answers (the answer, ``d``, found here as the nearest word but the three):
+    ``(a, a, c, d)``, where b - a + c is c itself; ``(a, b, a, d)``, where it is b; and
+    ``(a, b, c, d)`` with c a word of its own at 2a - b, where it is about a. Without them,
+    whether leaving a question word in changed an answer depended on the draw (it did for
+    seed 0, not for seed 1), and leaving b or a in kept full marks (a student trial)."""
     rng = ctx.rng()
     base = rng.standard_normal((20, 6))
     offset = rng.standard_normal(6) * 2.0
     vectors = np.concatenate([base, base + offset])  # word i+20 = word i + offset
     vectors = vectors + 0.05 * rng.standard_normal(vectors.shape)
     words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
+    # words at 2a - b, of which the first two whose b - a + c lands on a (a, b: distinct words
+    # from pairs drawn; the unit vectors make it "about" a, checked here)
+    pairs = rng.integers(0, 40, size=(80, 2))
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]  # (P, 2)
+    extra = 2.0 * vectors[pairs[:, 0]] - vectors[pairs[:, 1]]  # (P, 6)
+    unit_all = np.concatenate([vectors, extra])
+    unit_all /= np.linalg.norm(unit_all, axis=1, keepdims=True)
+    lands = [k for k, (a, b) in enumerate(pairs)
+             if int(np.argmax(np.where(np.isin(np.arange(len(unit_all)), [b, 40 + k]), -np.inf,
+                                       unit_all @ (unit_all[b] - unit_all[a]
+                                                   + unit_all[40 + k])))) == a][:2]
+    towards_a = pairs[lands]
+    vectors = np.concatenate([vectors, extra[lands]])  # (40 + 2, 6)
+    words += [f"c{k}" for k in range(len(towards_a))]
     word2ind = {w: i for i, w in enumerate(words)}
     questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
                  zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
     questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # (40, 6)
-    for a, c in rng.choice(40, size=(3, 2), replace=False):
-        scores = unit @ unit[c]  # (40,)  cos(x, c): b - a + c is c when b is a
-        scores[[a, c]] = -np.inf
-        questions.append((words[a], words[a], words[c], words[int(np.argmax(scores))]))
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # (42, 6)
+
+    def nearest_but(target: np.ndarray, *excluded: int) -> str:
+        scores = unit @ target  # (42,)
+        scores[list(excluded)] = -np.inf
+        return words[int(np.argmax(scores))]
+
+    for a, c in rng.choice(40, size=(3, 2), replace=False):  # b - a + c is c when b is a
+        questions.append((words[a], words[a], words[c], nearest_but(unit[c], a, c)))
+    for a, b in rng.choice(40, size=(3, 2), replace=False):  # b - a + c is b when c is a
+        questions.append((words[a], words[b], words[a], nearest_but(unit[b], a, b)))
+    for k, (a, b) in enumerate(towards_a):  # b - a + c lands on a when c is 2a - b
+        c = 40 + k
+        target = unit[b] - unit[a] + unit[c]
+        questions.append((words[a], words[b], words[c], nearest_but(target, a, b, c)))
     return (vectors, word2ind, questions), {}
 
 

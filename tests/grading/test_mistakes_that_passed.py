@@ -507,3 +507,14 @@ def test_a_running_statistics_mistake_costs_the_running_check_alone(tmp_path):
     checks = _grade("cnn_text", course / "cnn_text", "batch_norm")
     lost = sorted(k for k, c in checks.items() if c.score < c.max_score)
     assert lost == ["batch_norm.running"], {k: checks[k].message for k in lost}
+
+
+@pytest.mark.parametrize("new", [
+    # listed: b left among the candidates (a student trial, 2026-12-07: 2 of 2)
+    "        scores[rows, a] = scores[rows, c] = -np.inf\n",
+    "        scores[rows, b] = scores[rows, c] = -np.inf\n",  # a left among them
+])
+def test_an_analogy_that_leaves_a_question_word_among_the_answers_loses_points(tmp_path, new):
+    _lost(tmp_path, "word_vectors", "analogy", "word_vectors/evaluate.py",
+          "        scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf"
+          "  # exclude the question\n", new)
