@@ -472,6 +472,12 @@ class Context:
             raise CheckFailure(f"{what} has dtype {arr.dtype}; expected numbers")
         return arr.astype(np.float64) if np.issubdtype(arr.dtype, np.floating) else arr
 
+    @staticmethod
+    def is_sparse(x: Any) -> bool:
+        """Whether a value the code under test returned is a sparse matrix (SciPy's, as the
+        worker sends it), not a dense array: a contract that returns one can say so."""
+        return isinstance(x, Sparse) or type(x).__module__.startswith("scipy.sparse")
+
     def unpack(self, result: Any, names: Sequence[str], func: str) -> list[Any]:
         """Check that ``func`` returned a tuple of ``len(names)`` values and return them."""
         if result is None:

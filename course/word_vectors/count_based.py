@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
+    CheckFailure,
     Context,
     Question,
     call,
@@ -48,6 +49,16 @@ def _vectorized_counts(ctx: Context) -> None:
     kept 3 of 3)."""
     require_vectorized(ctx, "count_based", "cooccurrence_matrix", lambda n: (
         np.random.default_rng([ctx.seed, n]).integers(0, 50, n), 50, 3), items="tokens")
+    # the docstring's sparse matrix (a student trial: a dense one kept 3 of 3; at the
+    # training's vocabulary of 10,216 words it is 835 MB of float64)
+    made = ctx.function("count_based", "cooccurrence_matrix")(
+        np.random.default_rng(ctx.seed).integers(0, 50, 200), 50, 3)
+    if not ctx.is_sparse(made):
+        raise CheckFailure(
+            f"cooccurrence_matrix returned a dense {type(made).__name__}: return a SciPy "
+            "sparse matrix (scipy.sparse.csr_matrix, as the docstring says), built from the "
+            "(word, context) pairs without a dense |V| x |V| array: at the training's "
+            "vocabulary of 10,216 words a dense one holds 835 MB")
 
 
 COUNT_SVD = Question(
