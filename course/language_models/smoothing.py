@@ -100,8 +100,31 @@ def _everygram_values(ctx: Context) -> dict[str, np.ndarray]:
     for n in (1, 2, 3, 4):
         for k, (keys, counts) in enumerate(_everygrams(ctx, _random_stream(rng, n), n, VOCAB),
                                            start=1):
+            _name_the_everygram_mistake(keys, k, n)
             out[f"n={n}, order {k} keys"], out[f"n={n}, order {k} counts"] = keys, counts
     return out
+
+
+def _name_the_everygram_mistake(keys: np.ndarray, k: int, n: int) -> None:
+    """Fail naming the two ways of miscounting the padded sentences' k-grams (a student trial
+    saw shape lists only): windows that span two sentences (a key whose last id is ``<s>``
+    after other ids), and the padding's own k-grams (``<s> <s>``, key 0, which nltk counts)
+    left out. The streams' sentences each start with n − 1 ``<s>``."""
+    if k < 2:
+        return
+    keys = np.asarray(keys)
+    spanning = keys[(keys % VOCAB == BOS) & (keys != 0)]
+    if spanning.size:
+        raise CheckFailure(
+            f"everygram_counts (n = {n}, order {k}): your counts include {spanning.size} "
+            f"{k}-gram(s) that end in <s> after other ids: windows that span two sentences "
+            "(the end of one, then the padding of the next); a window ending in <s> is inside "
+            "a sentence only when it is all <s>, the padding")
+    if k <= n - 1 and not np.any(keys == 0):
+        raise CheckFailure(
+            f"everygram_counts (n = {n}, order {k}): your counts leave out the {k}-gram of "
+            "<s> alone, the padding (<s> <s> …), which nltk counts as a k-gram of the sentence: "
+            "keep a window that ends in <s> when it is all <s>")
 
 
 #: Kneser-Ney with raw counts at every order (the unigram C(w)/N included) is exactly

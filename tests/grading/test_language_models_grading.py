@@ -355,3 +355,18 @@ def test_a_list_where_an_array_is_expected_is_said(tmp_path):
     message = checks["ngram_counts.values"].message
     assert "'list' object has no attribute" in message
     assert "a Python list or tuple where an array was expected" in message
+
+
+@pytest.mark.parametrize(("new", "said"), [
+    # every window, spanning sentences (a student trial: shape lists only)
+    ("        inside = np.ones(len(windows), dtype=bool)  # (T − k + 1,)\n",
+     "windows that span two sentences"),
+    # the padding's own k-grams dropped
+    ("        inside = windows[:, -1] != bos  # (T − k + 1,)\n", "the padding"),
+])
+def test_everygram_counting_mistakes_are_named(tmp_path, new, said):
+    folder = _with_edit(tmp_path, "backoff",
+                        "        inside = (windows[:, -1] != bos) | np.all(windows == bos, "
+                        "axis=1)  # (T − k + 1,)\n", new)
+    checks, _ = _grade(folder, questions=frozenset({"language_models.backoff"}))
+    assert said in checks["backoff.counts"].message, checks["backoff.counts"].message
