@@ -97,7 +97,7 @@ def _analogy_args(ctx: Context):
         questions.append((words[a], words[b], words[a], nearest_but(unit[b], a, b)))
     for k, (a, b) in enumerate(towards_a):  # b - a + c lands on a when c is 2a - b
         c = 40 + k
-        target = unit[b] - unit[a] + unit[c]
+        target = unit[c] - (unit[a] - unit[b])  # b - a + c
         questions.append((words[a], words[b], words[c], nearest_but(target, a, b, c)))
     return (vectors, word2ind, questions), {}
 
