@@ -10,6 +10,7 @@ import csv
 import json
 import re
 import stat
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -148,12 +149,19 @@ def test_a_course_from_roster_to_canvas(toy, toy_site, make_submission, tmp_path
         plugin.write_text(original)  # the pack is the session's
 
 
-def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path, monkeypatch):
+def _instructor_folder(tmp_path, monkeypatch, table: str) -> Path:
+    """An instructor's folder holding ``table`` as course.toml and :data:`ROSTER` as
+    roster.csv (no NLPDOJO_COURSE set)."""
     monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
     work = tmp_path / "instructor"
     work.mkdir()
-    (work / "course.toml").write_text(TABLE)
+    (work / "course.toml").write_text(table)
     (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    return work
+
+
+def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path, monkeypatch):
+    work = _instructor_folder(tmp_path, monkeypatch, TABLE)
     db = work / "nlp101.course"
     monkeypatch.chdir(work)
     made = dojo("course", "init", "--course", str(db))
@@ -334,11 +342,7 @@ def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path,
 
 def _rostered_course(tmp_path, monkeypatch, table: str):
     """A course file of ``table`` with :data:`ROSTER` imported (no NLPDOJO_COURSE set)."""
-    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
-    work = tmp_path / "instructor"
-    work.mkdir()
-    (work / "course.toml").write_text(table)
-    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    work = _instructor_folder(tmp_path, monkeypatch, table)
     db = work / "c.course"
     assert dojo("course", "init", "--course", str(db), "--table",
                 str(work / "course.toml")).exit_code == 0
