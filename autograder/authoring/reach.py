@@ -157,7 +157,7 @@ def _read(tree: ast.Module, name: str, is_package: bool) -> _Module:
     definitions: dict[str, ast.AST] = {}
     imports: dict[str, tuple[str, str | None]] = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(node, _DEFINITIONS):
             definitions[node.name] = node
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

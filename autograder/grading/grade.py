@@ -271,6 +271,7 @@ def _with_own_withheld(message: str, names: tuple[str, ...], question: str,
             f"counts here too; where {where} passes its own checks, the difference is in "
             f"{question})")
 
+
 def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
     return options.use_reference and reference_available(exercise.reference_package)
 

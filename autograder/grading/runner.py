@@ -535,9 +535,10 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         outcome.output, outcome.printed = output, printed
         if isinstance(subject, RemoteSubject):  # counted once end() has answered the last
             outcome.call_backs = subject.call_backs[index]
+            withheld = set(check.withheld)
             outcome.own_withheld = tuple(sorted(
                 f"{module}.{name}" for module, name in subject.withheld_called.pop(index, ())
-                if (module, name) in set(check.withheld)))
+                if (module, name) in withheld))
         return outcome
     raise AssertionError("unreachable")
 

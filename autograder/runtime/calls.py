@@ -190,8 +190,7 @@ class Workspace:
             pos, kw = self.materialize(tuple(args)), self.materialize(dict(kwargs))
             probe = target.kind == "function" and bool(target.args) and \
                 target.args[0] == "probe"  # a probe checks what it hands the code itself
-            before = _array_arguments(pos, kw, nested=not probe)
-            held = _containers(pos, kw) if not probe else {}
+            before, held = _arguments(pos, kw, nested=not probe)
             # the grader's calls of the code under test say where their arguments do not fit
             # its signature; not a probe's (the grader's own) nor a call-back's (the
             # student's call of the reference: ``tokens`` set)
@@ -209,13 +208,20 @@ class Workspace:
                 return {"error": {"kind": "error", "message": LEFT_NAMESPACE}}
             mutated, updated = [], {}
             names: dict[str, str] | None = None
+
+            def named(key: str) -> tuple[str, str, bool]:
+                """``(label, inner, allowed)`` of ``key`` ("0|name": an entry of argument
+                0): its parameter's name, the entry, whether ``mutable`` lets it change."""
+                nonlocal names
+                names = names if names is not None else _parameter_names(func, len(pos))
+                top, _, inner = key.partition("|")
+                label = names.get(top, top)
+                return label, inner, top in mutable or label in mutable
+
             for key, (arg, copy) in before.items():
                 now = _host(arg)
                 if not probes.same_array(copy, now):
-                    names = names if names is not None else _parameter_names(func, len(pos))
-                    top, _, inner = key.partition("|")  # "0|name": an entry of argument 0
-                    label = names.get(top, top)
-                    allowed = top in mutable or label in mutable
+                    label, inner, allowed = named(key)
                     if inner and allowed:
                         continue  # an argument the call may change: its entries too
                     mutated.append([key, _entry_label(label, inner)])
@@ -223,12 +229,9 @@ class Workspace:
                         updated[key] = now
             for key, (container, entries) in held.items():
                 if _entries(container) != entries:  # an entry set, added or removed
-                    names = names if names is not None else _parameter_names(func, len(pos))
-                    top, _, inner = key.partition("|")
-                    label = names.get(top, top)
-                    if top in mutable or label in mutable:
-                        continue
-                    mutated.append([key, _entry_label(label, inner)])
+                    label, inner, allowed = named(key)
+                    if not allowed:
+                        mutated.append([key, _entry_label(label, inner)])
             reply = {"value": result, "mutated": mutated, "updated": updated}
             if self.tokens is None:  # what the grader reads of a result it asked for; a
                 # call-back's reply goes to the student's worker without it (forwarded)
@@ -381,43 +384,31 @@ def _has_backend_array(value: Any) -> bool:
 NESTED_DEPTH = 3
 
 
-def _array_arguments(pos: tuple, kw: dict, *, nested: bool = False
-                     ) -> dict[str, tuple[Any, np.ndarray]]:
-    """Array arguments and a copy of each, keyed by position or keyword; with ``nested``,
-    also the arrays inside a list, tuple or dict argument (``{name: array}`` of parameters,
-    a list of (keys, counts) pairs), down to :data:`NESTED_DEPTH`, keyed ``"<key>|<index or
-    repr(dict key)>"``, ``|`` again for each level."""
-    found = {}
+def _arguments(pos: tuple, kw: dict, *, nested: bool = False
+               ) -> tuple[dict[str, tuple[Any, np.ndarray]], dict[str, tuple[Any, tuple]]]:
+    """What a call could change of its arguments, seen before it, in one walk:
+    ``(arrays, containers)``. ``arrays``: each array argument and a copy of it, keyed by
+    position or keyword; with ``nested``, also the arrays inside a list, tuple or dict
+    argument (``{name: array}`` of parameters, a list of (keys, counts) pairs), down to
+    :data:`NESTED_DEPTH`, keyed ``"<key>|<index or repr(dict key)>"``, ``|`` again for each
+    level. ``containers`` (with ``nested``): every list and dict among them and what it holds,
+    by identity (:func:`_entries`): a call that sets, adds or removes an entry of one
+    (``counts[k] = relabelled``) changed its argument, as one that writes into an array did."""
+    arrays: dict[str, tuple[Any, np.ndarray]] = {}
+    containers: dict[str, tuple[Any, tuple]] = {}
 
     def visit(key: str, x: Any, depth: int) -> None:
         if _is_array(x):
-            found[key] = (x, _host(x).copy())
+            arrays[key] = (x, _host(x).copy())
         elif depth < NESTED_DEPTH and isinstance(x, (list, tuple, dict)):
+            if not isinstance(x, tuple):
+                containers[key] = (x, _entries(x))
             for inner, value in _items(x):
                 visit(f"{key}|{inner}", value, depth + 1)
 
     for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
         visit(key, arg, 0 if nested else NESTED_DEPTH)
-    return found
-
-
-def _containers(pos: tuple, kw: dict) -> dict[str, tuple[Any, tuple]]:
-    """Every list and dict among the arguments (down to :data:`NESTED_DEPTH`) and what it
-    holds, by identity (:func:`_entries`): a call that sets, adds or removes an entry of one
-    (``counts[k] = relabelled``) changed its argument, as one that writes into an array did."""
-    found = {}
-
-    def visit(key: str, x: Any, depth: int) -> None:
-        if depth >= NESTED_DEPTH or not isinstance(x, (list, tuple, dict)):
-            return
-        if isinstance(x, (list, dict)):
-            found[key] = (x, _entries(x))
-        for inner, value in _items(x):
-            visit(f"{key}|{inner}", value, depth + 1)
-
-    for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
-        visit(key, arg, 0)
-    return found
+    return arrays, containers
 
 
 def _entries(container: Any) -> tuple:
