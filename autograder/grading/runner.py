@@ -699,6 +699,10 @@ def _student_outcome(exc: StudentError) -> Outcome:
         message += (" (a Python list or tuple where an array was expected: a function of yours "
                     "returns or builds one, perhaps another than this line's; return an array, "
                     "np.asarray(...) or the array operation's result)")
+    elif exc.type == "IndexError" and _PAST_THE_END.search(message):
+        message += (" (an index past the end of that axis: a length worked out otherwise than "
+                    "the array holds, such as an output length, a padding not added, or a "
+                    "window's end; print the shapes at that line)")
     return Outcome(status="error", message=message, traceback=exc.traceback)
 
 
@@ -706,6 +710,11 @@ def _student_outcome(exc: StudentError) -> Outcome:
 #: a list, and the message pointed at ``ngram_keys``, which read ``windows.shape``
 _A_LIST_AS_ARRAY = re.compile(r"'(list|tuple)' object has no attribute '(shape|ndim|dtype|T|"
                               r"astype|reshape|size|sum|mean|max|min|argmax|copy|item)'")
+
+
+#: NumPy's (and array_api_strict's) words for an index past an axis's end: a student trial's
+#: convolution without its padding read "index 7 is out of bounds for axis 1 with size 7"
+_PAST_THE_END = re.compile(r"out of bounds for axis \d+ with size \d+")
 
 
 def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:

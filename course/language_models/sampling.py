@@ -179,6 +179,9 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
         stat, limit = _chi_square(obs[cells], exp[cells])
         worst = int(np.argmax(np.abs(obs - exp)))
         if stat > limit:
+            one = _one_word_always(name, obs, scores)
+            if one:
+                return Verdict(False, one)
             return Verdict(False, f"{name}: your {DRAWS} draws do not follow softmax(scores / T) "
                            f"over the top k (chi-square {stat:.1f} > {limit:.1f}); word {worst} "
                            f"was drawn {int(obs[worst])} times, expected {exp[worst]:.0f}. Divide "
@@ -186,6 +189,24 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
         lines.append(f"{name}: chi-square {stat:.1f} ≤ {limit:.1f}")
     return Verdict(True, f"{DRAWS} draws each follow the tempered distribution (" +
                    "; ".join(lines) + ")")
+
+
+def _one_word_always(name: str, observed: np.ndarray, scores: np.ndarray) -> str:
+    """What it means when every draw of a row was one word: the row's best word is greedy
+    decoding (a student trial's argmax was told to divide by T), another a draw that ignores
+    the scores; "" where the draws spread over several words."""
+    drawn = np.flatnonzero(observed)
+    if drawn.size != 1:
+        return ""
+    word = int(drawn[0])
+    if np.isfinite(scores).all() and word == int(np.argmax(scores)):
+        return (f"{name}: all {DRAWS} draws are word {word}, the highest-scoring one: that is "
+                "the argmax (greedy decoding), not a draw; sample from softmax(scores / T) "
+                "with `rng` (one uniform number per row against the "
+                "cumulative probabilities, or rng.choice with p=...)")
+    return (f"{name}: all {DRAWS} draws are word {word}: the draw does not depend on the "
+            "`rng` argument (a seed written in, a generator of its own) or ignores the scores; "
+            "sample from softmax(scores / T) with `rng`")
 
 
 def _rank_fit(scores: np.ndarray, draws: np.ndarray, temperature: float,

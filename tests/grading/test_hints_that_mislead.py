@@ -252,6 +252,17 @@ def test_a_kmax_that_keeps_the_padding_mask_is_told_padding_not_log_of_zero(tmp_
           never=(*OVERFLOW, "usually log(0)", "scatter-add"))
 
 
+def test_an_index_past_an_axis_end_is_told_as_a_length_mistake(tmp_path):
+    """A convolution that forgot its padding reads past the time axis at stride 2 (a student
+    trial saw NumPy's words alone): the message keeps them and says what kind of mistake it
+    is."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
+                 "padded = xp.concat([zeros, x, zeros], axis=1) if p else x  # (B, T + 2p, D)",
+                 "padded = x")
+    _says(lost, "out of bounds for axis", "an index past the end of that axis",
+          "a padding not added")
+
+
 def test_a_max_whose_gradient_reaches_every_position_is_told_a_mask_is_missed(tmp_path):
     """The gradient of a max sent to the positions that lost: every wrong entry is one whose
     true gradient is 0, said as such, with no word of repeated embedding rows."""
