@@ -144,6 +144,19 @@ def _zero_probability(found: np.ndarray) -> str | None:
             "down, not 0")
 
 
+def _zero_probability_kn(found: np.ndarray) -> str | None:
+    """What −inf log-probabilities mean under Kneser-Ney: backoff's causes, and the lowest
+    order's continuation counts (a student trial's zero counts were blamed on γ alone)."""
+    if not np.isneginf(found).all():
+        return None
+    return ("−inf is log 0: your P_KN(w | c) is 0 for n-grams an interpolated model gives mass. "
+            "Its lowest order is N₁₊(• w) / N₁₊(• •): a word with continuation count 0 there "
+            "gets nothing (every word that follows something, <s> included, counts at least "
+            "1: the continuation check says whether your counts are right); and where a "
+            "context was never seen, γ(c) = 1 passes the shorter context's whole probability "
+            "down, not 0")
+
+
 def _discount(ctx: Context, which: int) -> float:
     """A discount d in [0.1, 0.95], drawn per grading (:data:`DISCOUNTS`): one written in, or
     chosen by the order or the vocabulary's size, fails."""
@@ -342,7 +355,7 @@ KNESER_NEY = Question(
                     "interpolated Kneser-Ney (n = 2-4)", 3.0,
                     _smoothed_values("kneser_ney_log_probs", KN_ORDERS,
                                      raw_counts_hint=True), rtol=1e-10,
-                    nonfinite=_zero_probability),
+                    nonfinite=_zero_probability_kn),
         custom_check("sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
                      1.0, _kn_sum_collect, _kn_sum_judge, right=(1e-9, 1e-12)),
         value_check("sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
@@ -350,7 +363,7 @@ KNESER_NEY = Question(
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,
                     _sotu_perplexity("kneser_ney_log_probs", SOTU_N),
                     rtol=1e-8, atol=1e-10, timeout_s=240,
-                    nonfinite=_zero_probability),
+                    nonfinite=_zero_probability_kn),
     ],
     requires=(BACKOFF, NGRAM_COUNTS), datasets=("sotu",))
 

@@ -112,6 +112,16 @@ def test_backoff_with_gamma_zero_is_told_log_of_zero(tmp_path):
     _says(lost, "−inf", "never seen", "γ(c) = 1")
 
 
+def test_kneser_ney_with_continuation_counts_of_zero_is_told_about_them(tmp_path):
+    """Continuation counts keyed by the prefix (the newest id dropped) leave words never seen
+    as a context at 0 in the unigram N₁₊(• w) / N₁₊(• •): −inf there was blamed on γ alone (a
+    student trial); the message names the continuation counts too."""
+    lost = _lost(tmp_path, "language_models", "kneser_ney", "language_models/kneser_ney.py",
+                 "suffixes = higher_keys % (vocab_size ** k)  # (K,)  the oldest id dropped",
+                 "suffixes = higher_keys // vocab_size")
+    _says(lost, "−inf", "continuation count 0", "the continuation check", "γ(c) = 1")
+
+
 def test_the_finite_property_says_what_was_found():
     from nlpdojo_autograder.authoring.kinds import property_check
     from nlpdojo_autograder.authoring.properties import finite
