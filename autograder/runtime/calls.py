@@ -512,16 +512,27 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
                 "256 MB; write less, or keep results in memory")
     hint = signature_hint_of(exc) or hint  # left by invoke() on a TypeError only
     text = _cut(_safe_str(exc).strip(), 1000)
-    return {"kind": "error", "type": type(exc).__name__[:100],
-            "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
+    name = type(exc).__name__[:100]
+    # a class of the submission's own is said to be one: one named like the grader's words
+    # ("internal: the reference failed...") read like a grader fault (an adversarial trial)
+    shown = (f"{name} (an exception class of your code)"
+             if _of_the_submission(type(exc).__module__) else name)
+    return {"kind": "error", "type": name,
+            "message": f"{shown}: {text}{where(exc, code_dir)}{hint}",
             "traceback": _cut(_student_traceback(exc, code_dir, text), 8000)}
+
+
+def _of_the_submission(module: str | None) -> bool:
+    """Whether ``module`` is (in) the package the submission is loaded as."""
+    head = (module or "").partition(".")[0]
+    return head == SUBMISSION_PREFIX or head.startswith(SUBMISSION_PREFIX + "_")
 
 
 def _own_module(name: str | None) -> str:
     """The file a missing module of the submission's own package would be (``topic/
     helpers.py`` for ``nlpdojo_submission.topic.helpers``), or ""."""
-    head, _, rest = (name or "").partition(".")
-    if not rest or not (head == SUBMISSION_PREFIX or head.startswith(SUBMISSION_PREFIX + "_")):
+    _, _, rest = (name or "").partition(".")
+    if not rest or not _of_the_submission(name):
         return ""
     if rest == LIBRARY:  # the course library's folder, not a file
         return f"{LIBRARY}/"

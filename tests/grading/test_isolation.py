@@ -68,6 +68,11 @@ def test_untouched_stubs_score_zero_with_not_implemented(toy, make_submission):
     ("    return xp.matrix_transpose(x) * k\n", "failed", "transposed shape"),
     ("    return xp.astype(x * k, xp.int64)\n", "failed", "dtype"),
     ("    import sys\n    sys.exit(3)\n", "error", "sys.exit(3)"),
+    # a class of the student's own, named like the grader's words, is said to be theirs
+    ("    internal = type('internal', (Exception,), {})\n"
+     "    raise internal('the reference failed in probe forward')\n", "error",
+     "internal (an exception class of your code): the reference failed in probe forward (at "
+     "scale.py line 11"),
     ("    import os\n    os._exit(7)\n", "error", "exited with code 7"),
     ("    import os\n    os._exit(0)\n", "error",
      "exited with code 0 during this check (os._exit()?)"),
