@@ -17,7 +17,8 @@ The parts:
   integrity rules' bookkeeping, imports);
 * **grader process**: the ``grade`` process (imports, inputs, comparisons, the report).
 
-Waiting (the channel's ``poll``) is left out of the samples. The first two parts are the
+Waiting (the channel's ``poll``, and a write blocked on a full pipe) is left out of the
+samples. The first two parts are the
 submission's own arithmetic: what a grader that cost nothing would still pay, so a topic whose
 submission alone takes more than a budget of CPU cannot be graded within it by any change to
 the grader (issue 66's 10 CPU-s a topic). Needs ``py-spy`` (``pip install py-spy``, or
@@ -48,6 +49,10 @@ TRAINERS = ("train_lm", "train_polarity", "train_classifier", "train_sgns",
             "train_char_tagger", "train_tagger_parameters", "train_scorer_parameters")
 PARTS = ("training runs", "other calls of the submission", "worker machinery",
          "grader process")
+#: the channel's functions whose own samples are a wait in a system call (py-spy does not tell
+#: a sandboxed process's sleeping threads from running ones): the poll for a reply, and a write
+#: blocked on a full pipe until the other side reads
+WAITING = ("_arrived (", "send_frame (")
 #: samples per second
 RATE = 100
 
@@ -55,7 +60,8 @@ RATE = 100
 def part_of(frames: list[str]) -> str | None:
     """Which part a sample's stack (py-spy's raw frames, the process first) belongs to; None
     for waiting."""
-    if "channel.py" in frames[-1] and "_arrived" in frames[-1] or "poll" in frames[-1]:
+    leaf = frames[-1]
+    if leaf.startswith(WAITING) and "runtime/channel.py" in leaf or "poll" in leaf:
         return None
     if not any("worker_main" in f for f in frames[:4]):
         return "grader process"

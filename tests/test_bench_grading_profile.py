@@ -15,6 +15,7 @@ RUN = "run (autograder/runtime/worker_main.py:24)"
 INVOKE = "invoke (autograder/runtime/signatures.py:20)"
 TRAINER = "train_lm (rnn_variants/lm_training.py:43)"
 WAIT = "_arrived (autograder/runtime/channel.py:771)"
+WRITE = "send_frame (autograder/runtime/channel.py:696)"
 
 
 def _stack(*frames: str) -> str:
@@ -30,6 +31,7 @@ def test_samples_are_told_apart_by_their_stacks(tmp_path: Path):
         f"{_stack(GRADER, 'run_checks (autograder/grading/runner.py:311)')} 1",
         # waiting for the other side: not work
         f"{_stack(WORKER, RUN, 'recv (a.py:1)', WAIT)} 30",
+        f"{_stack(WORKER, RUN, 'send (a.py:1)', WRITE)} 20",
     ]) + "\n")
     with bench_script("grading_profile") as bench:
         shares = bench.shares(raw)
