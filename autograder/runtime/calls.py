@@ -556,8 +556,9 @@ def _floating_point_hint(message: str) -> str:
                       "overflow, an underflow or a log(0): exponentiate only numbers ≤ 0, "
                       "subtracting each row's own maximum first (axis=-1, keepdims=True: the "
                       "maximum of the whole array leaves a row far below it all zeros, 0 / 0)")
-    return why + ("Exponentiate only numbers ≤ 0: subtract the maximum first, or write "
-                  "e^z / (1 + e^z) with z = −|x| (1 / (1 + e^800) is 0 after an overflow)")
+    return why + ("Exponentiate only numbers ≤ 0: in a softmax, subtract each row's own maximum "
+                  "first (axis=-1, keepdims=True); in a sigmoid, write e^z / (1 + e^z) with "
+                  "z = −|x| (1 / (1 + e^800) is 0 after an overflow)")
 
 
 def _safe_str(exc: BaseException) -> str:

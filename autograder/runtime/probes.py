@@ -444,9 +444,11 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     loss, cache = forward(loss_fn, (prediction, target))
     unchanged()
     if getattr(loss, "shape", None) != ():  # a Python float has no shape
+        given_as = (f"an array of shape {tuple(loss.shape)}" if hasattr(loss, "shape")
+                    else f"a Python {type(loss).__name__}")
         raise ProbeError(f"{type(loss_fn).__name__}.forward must return the loss as a 0-d array "
-                         f"(xp.sum(...) / n), not {type(loss).__name__} of shape "
-                         f"{getattr(loss, 'shape', '?')}: a Python float stops a GPU every step")
+                         f"(xp.sum(...) / n), not {given_as}: a Python number stops a GPU every "
+                         "step (it waits for the value), and the loss is one number")
     result = {"loss": loss, "grad": loss_fn.backward(grad_output, cache)}
     unchanged()
     if scaled is not None:  # a fresh forward: a backward may use up its cache

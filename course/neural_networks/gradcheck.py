@@ -67,7 +67,15 @@ def _numerical_judge(actual, expected) -> Verdict:
 #: the analytic gradients planted for check_gradient, and whether each is right
 PLANTED = {"correct": True, "rounding noise": True, "tiny absolute error": True,
            "transposed": False, "twice": False, "sign flipped": False,
-           "one coordinate off": False}
+           "one coordinate off": False, "flattened": False}
+#: the planted gradient of another shape than x's, right in its values: (6,) for an x of
+#: (1, 6), which NumPy broadcasts (a checker without the docstring's shape test passed it: a
+#: student trial); its worst index and error are not judged (the docstring says none)
+FLAT_SHAPE = (1, 6)
+#: how far a checker's max_abs_error may be from the largest |analytic − true gradient|:
+#: central differences at the default h are off by about 1e-10 here (returning 0.0, or the
+#: relative error, kept full marks while no verdict read it: a student trial)
+ERROR_RTOL, ERROR_ATOL = 1e-4, 1e-6
 
 
 def _planted(x: np.ndarray, weights: np.ndarray, off: tuple[int, int] = (2, 1)
@@ -129,6 +137,14 @@ def _check_collect(ctx: Context):
     for case in (cases[i] for i in rng.permutation(len(cases))):
         x, weights = _drawn_point(rng)
         f = _function(ctx, weights, None)
+        if case == "flattened":
+            x, weights = rng.standard_normal(FLAT_SHAPE), rng.uniform(0.5, 3.0, FLAT_SHAPE)
+            f = _function(ctx, weights, None)
+            passed, _, _ = ctx.unpack(
+                check(f, ctx.asarray(x), ctx.asarray(_true_gradient(weights, None, x)[0])),
+                ["passed", "worst", "max_abs_error"], "check_gradient")
+            out[f"{case}|passed"] = np.asarray(bool(passed))
+            continue
         if isinstance(case, str):  # a planted gradient
             analytic = _planted(x, weights, off)[case]
             passed, worst, error = ctx.unpack(
@@ -137,6 +153,8 @@ def _check_collect(ctx: Context):
             out[f"{case}|passed"] = np.asarray(bool(passed))
             out[f"{case}|worst"] = np.asarray(worst, dtype=np.int64).reshape(-1)
             out[f"{case}|error"] = np.asarray(float(error))
+            out[f"{case}|true error"] = np.asarray(
+                float(np.max(np.abs(analytic - _true_gradient(weights, None, x)))))
             continue
         name, keyword, (low, high), factor, _ = case
         options = {keyword: drawn_setting(ctx, low, high, 0 if keyword == "rtol" else 1)}
@@ -152,18 +170,31 @@ def _check_judge(actual, expected) -> Verdict:
     wrong = []
     for name, right in PLANTED.items():
         if bool(actual[f"{name}|passed"]) != right:
-            wrong.append(f"the {name} gradient {'failed' if right else 'passed'}")
+            wrong.append(f"the {name} gradient {'failed' if right else 'passed'}" + (
+                f" (shape ({FLAT_SHAPE[1]},) for an x of shape {FLAT_SHAPE}, right in its "
+                "values: NumPy broadcasts the two, so compare the shapes first and return "
+                "False when they differ)" if name == "flattened" else ""))
     for name, keyword, _, _, right in OTHER_TOLERANCES:
         key = f"{name}|passed with it"
         if key in actual and bool(actual[key]) != right:
-            wrong.append(f"the {name} gradient {'failed' if right else 'passed'} with "
+            wrong.append(f"the gradient with {name} {'failed' if right else 'passed'} with "
                          f"{keyword}={float(actual[f'{name}|{keyword}']):g} given (use the "
                          "tolerances the caller passes)")
     if not wrong:
         worst, at = (actual[f"one coordinate off|{k}"].tolist() for k in ("worst", "at"))
         if worst != at:
             wrong.append(f"the gradient wrong at {at} alone was reported worst at {worst}")
-    right = len(PLANTED) + len(OTHER_TOLERANCES) + 1 - len(wrong)
+    errors = [(name, float(actual[f"{name}|error"]), float(actual[f"{name}|true error"]))
+              for name in PLANTED if f"{name}|true error" in actual]
+    off = [(name, got, true) for name, got, true in errors
+           if not abs(got - true) <= ERROR_ATOL + ERROR_RTOL * true]
+    if off:
+        name, got, true = max(off, key=lambda e: e[2])
+        wrong.append(f"max_abs_error of the {name} gradient is {got:.6g}, where the largest "
+                     f"|analytic - numerical| is {true:.6g} ({len(off)} of {len(errors)} "
+                     "planted gradients' errors wrong: the third result is the largest "
+                     "absolute difference, not a relative one)")
+    right = len(PLANTED) + len(OTHER_TOLERANCES) + 2 - len(wrong)
     # partial credit only for a checker that tells gradients apart at all: one that rejects
     # the correct gradient, or passes every wrong one, gets each verdict of one kind right
     # by saying the same thing every time; and for one or two verdicts wrong at most (the
@@ -175,7 +206,7 @@ def _check_judge(actual, expected) -> Verdict:
     if wrong:
         return Verdict(False, "check_gradient: " + "; ".join(wrong) + " (a coordinate passes "
                        "when its relative error < rtol OR its absolute error < atol)",
-                       fraction=right / (len(PLANTED) + len(OTHER_TOLERANCES) + 1)
+                       fraction=right / (len(PLANTED) + len(OTHER_TOLERANCES) + 2)
                        if useful else 0.0)
     return Verdict(True, f"check_gradient tells all {len(PLANTED)} planted gradients apart")
 

@@ -17,12 +17,26 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 from nlpdojo_autograder.authoring.builders.loss import loss_case
-from nlpdojo_autograder.authoring.inputs import integers, normal, setting
+from nlpdojo_autograder.authoring.inputs import Draw, integers, normal, setting
 from nlpdojo_course.neural_networks.common import functional, torch
 
 # -- softmax cross-entropy ---------------------------------------------------------------------
-#: row 0 around 1000: e^1000 overflows unless the max is subtracted
-_softmax_ce = loss_case(normal(6, 5, loc=1000.0 * np.eye(6, 1), scale=3.0), integers(5, 6))
+#: row 0 around 1000: e^1000 overflows unless the max is subtracted; row 1's class 0 at 800,
+#: its target another class, whose probability e^-800 underflows to 0: the loss must be the
+#: log-sum-exp's, not a log of the softmax (log 0, or a log(p + eps) capped at 27.6, kept 2 of 2
+#: where every class of row 0 was around 1000: a student trial)
+_SCORES_AT = np.zeros((6, 5))
+_SCORES_AT[0], _SCORES_AT[1, 0] = 1000.0, 800.0
+
+
+def _targets_below_the_max(ctx: Context, rng: np.random.Generator, drawn: dict) -> np.ndarray:
+    """Targets of the 6 rows in [0, 5), row 1's never its class 0 (800 above the others)."""
+    targets = rng.integers(0, 5, 6)
+    targets[1] = 1 + targets[1] % 4
+    return targets
+
+
+_softmax_ce = loss_case(normal(6, 5, loc=_SCORES_AT, scale=3.0), Draw(_targets_below_the_max))
 
 
 SOFTMAX_CE = Question(

@@ -81,8 +81,9 @@ POS_TAGGING = Question(
                             chance="baseline", chance_name="the most-frequent-tag baseline",
                             too_good=0.05, why=TOO_GOOD),
         ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128)",
-        hint="the tagger trains your WindowClassifier with your SoftmaxCrossEntropy and Adam: "
-             "their own checks say which one is wrong", timeout_s=300, **TRAINED))
+        hint="the tagger trains your WindowClassifier, with your library's Embedding, Linear, "
+             "tanh and Dropout inside it, your SoftmaxCrossEntropy and your Adam: their own "
+             "checks say which one is wrong", timeout_s=300, **TRAINED))
 
 
 # -- a window scorer trained with the max-margin loss (notes part III; Collobert et al. 2011) ---
@@ -145,8 +146,9 @@ WINDOW_SCORING = Question(
         ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128), "
                   "each window against one corrupted copy; 5 corrupted copies per held-out "
                   "window",
-        hint="the scorer trains your WindowClassifier (one output) with your MaxMargin and "
-             "Adam: their own checks say which one is wrong; a ranking near chance with a loss "
+        hint="the scorer trains your WindowClassifier (one output; your library's Embedding, "
+             "Linear, tanh and Dropout inside it) with your MaxMargin and Adam: their own "
+             "checks say which one is wrong; a ranking near chance with a loss "
              "stuck at 0 means the margin is not 1 - s + s_c, a ranking below chance that the "
              "corrupted window's score is not pushed down", timeout_s=300, **TRAINED))
 

@@ -458,3 +458,13 @@ def test_a_layers_mistake_that_gives_the_right_outputs_is_never_named():
     actual = {**mine, **mistaken_outputs(0, shown)}
     assert computed_mistake(mine, actual, ["no ReLU"], rtol=1e-9, atol=0,
                             right=right) == "no ReLU"
+
+
+def test_a_training_mode_dropout_mistake_costs_the_dropout_check_alone(tmp_path):
+    """The window classifier's run at scale is in training mode: a dropout not
+    back-propagated cost the eval-mode check too, told as a size written in (a student trial);
+    the eval-mode check is not gated by it now."""
+    lost = _lost(tmp_path, "neural_networks", "window_classifier", "neural_networks/window.py",
+                 "grad_a = self.dropout.backward(grad_kept, c_drop)  # (N, H)",
+                 "grad_a = grad_kept")
+    assert set(lost) == {"window_classifier.dropout"}, {k: c.message for k, c in lost.items()}

@@ -352,7 +352,11 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
-    shared = _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}),
+    # the run at scale is in training mode (dropout on where the case has it): the eval-mode
+    # check is not gated by it, or a training-mode mistake cost its points too (a student
+    # trial: a dropout not back-propagated lost the window classifier's dropout_eval as well)
+    shared = _share([gate(c, None if c.name == "eval" else scaled) for c in checks], points,
+                    LAYER_SHARES | dict(shares or {}),
                     named={"shares": shares, "hints": {k: h for k, h in (hints or {}).items()
                                                        if k != "torch" or parity is None}})
     if parity is None:

@@ -11,4 +11,10 @@ BUGS = [
     bug("check_gradient's default tolerances written in, not the caller's",
         "ok = (relative < «rtol) | (error < atol → 1e-5) | (error < 1e-8»)", by=("planted",)),
     bug("one-sided differences", "flat[i] = old« - h → »", by=("numerical",)),
+    bug("check_gradient's third result not the largest absolute error",
+        "return bool(xp.all(ok)), tuple(reversed(worst)), «float(xp.max(error)) → 0.0»",
+        by=("planted",), says="max_abs_error"),
+    bug("check_gradient without the shape test (a broadcast gradient passes)",
+        "«if tuple(analytic.shape) != tuple(x.shape): → if False:»", by=("planted",),
+        says="compare the shapes first"),
 ]

@@ -9,6 +9,11 @@ BUGS = [
     bug("softmax cross-entropy without max-subtraction",
         "shifted = block« - xp.max(block, axis=1, keepdims=True) → »"),
     bug("softmax cross-entropy backward ignores grad_output", "scale = «grad_output → 1.0» / n"),
+    # the log of the softmax, not the log-sum-exp: log 0 where a true class is far below its
+    # row's maximum (row 1 of the case), and nowhere else
+    bug("softmax cross-entropy as the log of the softmax",
+        "total_loss = total_loss + xp.sum(«xp.log(total) - true) → -xp.log(xp.take_along_axis("
+        "e, index[start:stop, :], axis=1)))»", says="log(0)"),
     # right values on NumPy; on a GPU the ones are made on the CPU: the gradient check's
     # points too, not only the values check's (issue 62: every returned value as returned)
     bug("softmax cross-entropy backward's ones made on the default device (no device=)",
