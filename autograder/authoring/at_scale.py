@@ -78,13 +78,18 @@ MIN_AT_SCALE_NUMBERS = 100_000
 PROBLEM_KEY = "at scale|problem"
 
 
-def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
+def gate(check: Check, require: Callable[[Context], None] | None, *,
+         values: bool = True) -> Check:
     """``check``, earned only where ``require(ctx)`` (:func:`require_at_scale`, run after the
     check's own collect) also passes. The check's own verdict comes first: where it fails, its
     message is the feedback (the mistake it names), and where the reference's payload is
     known it is judged first, the integrity rules' runs (:attr:`Context.deferred`) and the
     run at scale skipped (:func:`earns_nothing`); where it passes, or earns a part, and the
-    run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself."""
+    run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself.
+    ``values`` False: a check of something else than the layer's values (gradients that
+    accumulate), which values wrong at scale (:class:`ValuesAtScale`, charged on the value
+    checks) do not cost; work too much there still does (a student trial: an input gradient
+    wrong cost the accumulation check too, told as a size written in)."""
     if require is None:
         return check
     own_collect, own_judge = check.collect, check.judge
@@ -101,6 +106,8 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
             rule()
         try:
             require(ctx)
+        except ValuesAtScale as exc:
+            return {**payload, PROBLEM_KEY: str(exc)} if values else payload
         except CheckFailure as exc:
             if str(exc).startswith("internal:"):
                 raise  # the declaration's error, not the code's: said as it is
@@ -227,6 +234,26 @@ def on_reference(reference: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return reply["value"]
 
 
+class ValuesAtScale(CheckFailure):
+    """The code under test's values at scale are not the reference's (an output, a gradient,
+    a shape, an error raised there), its work within bounds: a mistake of the values the
+    layer's value checks judge, which a check of something else (gradients accumulating over
+    passes) is not charged for again (:func:`gate`'s ``values``)."""
+
+
+class _Values(str):
+    """A problem at scale that is one of values alone (:class:`ValuesAtScale`), as
+    :func:`_problem` and :func:`_once` keep it."""
+
+
+def _values_only(message: str, work: _Work | None = None, what: str = "") -> str:
+    """``message`` marked as a values problem, unless ``work`` (measured while the values
+    were made) was also too much: then it stays a problem for every check."""
+    if work is not None and work.problem(what):
+        return message
+    return _Values(message)
+
+
 def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
           problem: Callable[[Any], str], *, sizes: str) -> None:
     """``problem(reference)`` once per grading (the verdict kept in ``ctx.cache`` for the
@@ -247,13 +274,15 @@ def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
             # read about numerical differentiation)
             out_of_memory = exc.type == "MemoryError" or "memory" in said.lower()
             why = _WHY if out_of_memory else _RAISED.format(sizes=sizes)
-            ctx.cache[key] = f"{label} at scale raised {said}. {why}"
+            raised = f"{label} at scale raised {said}. {why}"
+            ctx.cache[key] = raised if out_of_memory else _Values(raised)
         except BaseException:  # the worker stopped (time or memory): this check says so
             ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "
                               f"an earlier check. {_WHY}")
             raise
     if ctx.cache[key]:
-        raise CheckFailure(ctx.cache[key])
+        found = ctx.cache[key]
+        raise (ValuesAtScale if isinstance(found, _Values) else CheckFailure)(str(found))
 
 
 _WHY = ("At this size gradients derived with the chain rule cost about two forward passes; "
@@ -329,17 +358,19 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         true_shape = (tuple(np.shape(g) for g in grads) if isinstance(grads, (tuple, list))
                       else np.shape(grads))
         if _plain(shape) != _plain(true_shape):
-            return (f"At scale ({sizes}) {cls}'s output has shape {_plain(shape)}, not "
-                    f"{_plain(true_shape)}. " + _WRONG_FORWARD)
+            return _Values(f"At scale ({sizes}) {cls}'s output has shape {_plain(shape)}, not "
+                           f"{_plain(true_shape)}. " + _WRONG_FORWARD)
         raise
     tol = _tolerance(ctx)
+    ran = f"At scale ({sizes}) {cls}'s forward and backward"
     for what, mine, theirs in _pairs(yours, true):
         problem = _differs(ctx, mine, theirs, tol)
         if problem:
-            return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
-                    f"{cls}'s {what} {problem}. "
-                    + (_WRONG_FORWARD if what == "output" else _WRONG_BACKWARD))
-    return work.problem(f"At scale ({sizes}) {cls}'s forward and backward")
+            return _values_only(
+                f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
+                f"{cls}'s {what} {problem}. "
+                + (_WRONG_FORWARD if what == "output" else _WRONG_BACKWARD), work, ran)
+    return work.problem(ran)
 
 
 def _reference_run(ctx: Context, work: _Work, kept: tuple[Any, tuple[Any, ...]] | None,

@@ -88,6 +88,10 @@ def _tied_values(ctx: Context, f) -> dict[str, np.ndarray]:
     return out
 
 
+#: rows whose maximum is tied, two and three ways: at T = 0 probability 1 on the first
+TIED_MAXIMA = np.array([[1.0, 3.0, 3.0, 0.0, -2.0], [2.0, -1.0, 2.0, 0.5, 2.0]])
+
+
 def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
     for name, make in (("tempered_probs", lambda r: (_rows_of_scores(ctx, r), 0.7, 5)),
                        ("sample_next", lambda r: (_rows_of_scores(ctx, r), 0, 0.7, 5))):
@@ -102,6 +106,8 @@ def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
                            "tempered_probs")
         out[f"T={temperature}, top_k={top_k}"] = got
     out.update(_tied_values(ctx, f))
+    # T = 0 where a row's maximum is tied: all of it on the first (fixed rows)
+    out["T=0, the maximum tied"] = ctx.to_numpy(f(TIED_MAXIMA, 0.0, None), "tempered_probs")
     return out
 
 
@@ -199,14 +205,16 @@ def _one_word_always(name: str, observed: np.ndarray, scores: np.ndarray) -> str
     if drawn.size != 1:
         return ""
     word = int(drawn[0])
+    per_row = ("draw one uniform number per row (rng.random(B)) against that row's "
+               "cumulative probabilities")
     if np.isfinite(scores).all() and word == int(np.argmax(scores)):
-        return (f"{name}: all {DRAWS} draws are word {word}, the highest-scoring one: that is "
-                "the argmax (greedy decoding), not a draw; sample from softmax(scores / T) "
-                "with `rng` (one uniform number per row against the "
-                "cumulative probabilities, or rng.choice with p=...)")
-    return (f"{name}: all {DRAWS} draws are word {word}: the draw does not depend on the "
-            "`rng` argument (a seed written in, a generator of its own) or ignores the scores; "
-            "sample from softmax(scores / T) with `rng`")
+        return (f"{name}: all {DRAWS} draws (one row, repeated) are word {word}, the "
+                "highest-scoring one: the argmax (greedy decoding), or one uniform number for "
+                "the whole batch (every row then draws the same word); sample from "
+                f"softmax(scores / T) with `rng`: {per_row}")
+    return (f"{name}: all {DRAWS} draws (one row, repeated) are word {word}: one uniform "
+            "number for the whole batch (every row then draws the same word), a draw that "
+            "does not depend on `rng`, or one that ignores the scores; " + per_row)
 
 
 def _rank_fit(scores: np.ndarray, draws: np.ndarray, temperature: float,
@@ -261,11 +269,15 @@ def _top_k_judge(actual: dict, expected: dict | None) -> Verdict:
         bad = np.flatnonzero(rank >= k)
         if bad.size:
             r = int(bad[0])
-            return Verdict(False, f"{name}: row {r} drew word {int(draws[r])}, the "
-                           f"{int(rank[r]) + 1}th most probable; top-k must only draw among the "
-                           f"k = {k} most probable ({bad.size} of {len(draws)} rows broke it). "
-                           "Keep the k largest scores (np.partition or np.argsort), not the "
-                           "smallest")
+            worst = int(rank[bad].max()) + 1
+            cause = ("the (k + 1)-th word is kept too: an off-by-one (k + 1 words kept, or "
+                     "scores > the (k + 1)-th largest where >= the k-th largest is meant)"
+                     if worst == k + 1 else "keep the k largest scores (np.partition or "
+                     "np.argsort), not the smallest")
+            return Verdict(False, f"{name}: row {r} drew word {int(draws[r])}, ranked "
+                           f"{int(rank[r]) + 1} by probability; top-k must only draw among the "
+                           f"k = {k} most probable ({bad.size} of {len(draws)} rows broke it, "
+                           f"the lowest ranked drawn {worst}): {cause}")
         fit = _rank_fit(scores, draws, TOP_K_T, k)
         if fit:
             return Verdict(False, f"{name}: every draw is among the k most probable words, but "
@@ -274,8 +286,19 @@ def _top_k_judge(actual: dict, expected: dict | None) -> Verdict:
                    "drawn as often as the tempered top-k distribution says")
 
 
+#: the rows of the greedy check whose maximum is tied (a copy of it at another position): T =
+#: 0 is the first argmax there (a greedy decoder that split the ties kept 6.5 of 6.5: a
+#: student trial)
+TIED_AT_MAX = 20
+
+
 def _greedy_collect(ctx: Context) -> dict[str, np.ndarray]:
-    scores = ctx.rng().normal(0, 1, (200, 15))
+    rng = ctx.rng()
+    scores = rng.normal(0, 1, (200, 15))
+    rows = np.arange(TIED_AT_MAX)
+    # another position than the row's maximum's, which gets a copy of it
+    other = (np.argmax(scores[rows], axis=1) + rng.integers(1, 15, TIED_AT_MAX)) % 15
+    scores[rows, other] = np.max(scores[rows], axis=1)
     return {"scores": scores,
             "T=0": _draws(ctx, scores, ctx.seed, 0.0, None),
             "T=1e-4": _draws(ctx, scores, ctx.seed + 1, 1e-4, None)}
@@ -301,10 +324,14 @@ def _greedy_judge(actual: dict, expected: dict | None) -> Verdict:
         wrong = np.flatnonzero(wrong)
         if wrong.size:
             r = int(wrong[0])
+            tied = int(np.sum(scores[r] == scores[r, best[r]])) > 1
             return Verdict(False, f"{name}: row {r} drew word {int(actual[name][r])}, not the "
                            f"argmax {int(best[r])} ({wrong.size} of {len(best)} rows): as T → 0 "
-                           "sampling becomes greedy; T = 0 is the argmax itself, and a tiny T "
-                           "needs the maximum subtracted before exp (no overflow)")
+                           "sampling becomes greedy; T = 0 is the argmax itself" + (
+                               f" (row {r}'s maximum is tied: the first of the tied words, "
+                               "as np.argmax picks it, not a draw among them)" if tied else
+                               ", and a tiny T needs the maximum subtracted before exp (no "
+                               "overflow)"))
     return Verdict(True, "temperature 0 and 1e-4 both give the argmax of every row")
 
 

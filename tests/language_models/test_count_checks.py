@@ -43,19 +43,22 @@ def test_chi_square_accepts_exact_draws_and_rejects_a_wrong_temperature():
 
 def test_draws_that_are_always_one_word_are_named_greedy_or_ignoring_rng():
     """A sampler that returns the argmax was told to divide the scores by T (a student
-    trial): every draw the row's best word is named greedy decoding; every draw another
-    word, a draw that ignores ``rng`` or the scores."""
+    trial): every draw of a repeated row its best word is named greedy decoding or one
+    uniform number for the batch (which a second trial's sampler drew); another word, one
+    uniform number for the batch or a draw that ignores ``rng`` or the scores."""
     scores = np.array([0.0, 1.0, 2.0, -1.0])
     p = sampling.exact_tempered(scores[None], 1.0, None)[0]
     name = "T=1.0, top_k=None"
     greedy = {**_frequencies([0, 0, sampling.DRAWS, 0], p), f"{name}|scores": scores}
     verdict = sampling._frequency_judge(greedy, None)
     assert not verdict.passed and "argmax (greedy decoding)" in verdict.message
+    assert "one uniform number for the whole batch" in verdict.message
     assert "Divide the scores by T" not in verdict.message
     fixed = {**_frequencies([sampling.DRAWS, 0, 0, 0], p), f"{name}|scores": scores}
     verdict = sampling._frequency_judge(fixed, None)
     assert not verdict.passed and "all" in verdict.message and "word 0" in verdict.message
     assert "`rng`" in verdict.message and "greedy" not in verdict.message
+    assert "one uniform number per row" in verdict.message
 
 
 def test_a_draw_of_a_zero_probability_word_fails_at_once():

@@ -354,8 +354,11 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                                                        parameters), make)
     # the run at scale is in training mode (dropout on where the case has it): the eval-mode
     # check is not gated by it, or a training-mode mistake cost its points too (a student
-    # trial: a dropout not back-propagated lost the window classifier's dropout_eval as well)
-    shared = _share([gate(c, None if c.name == "eval" else scaled) for c in checks], points,
+    # trial: a dropout not back-propagated lost the window classifier's dropout_eval as well);
+    # the accumulation check by its work alone, its values being the value checks' (an input
+    # gradient wrong cost it too, in CI only)
+    shared = _share([gate(c, None if c.name == "eval" else scaled,
+                          values=c.name != "accumulate") for c in checks], points,
                     LAYER_SHARES | dict(shares or {}),
                     named={"shares": shares, "hints": {k: h for k, h in (hints or {}).items()
                                                        if k != "torch" or parity is None}})
