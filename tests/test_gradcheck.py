@@ -145,6 +145,12 @@ def test_nan_gradient_fails_with_message_not_exception(layer):
     assert not r.passed and r.worst_index == (3, 7)
     assert "NaN" in r.diagnosis and "[3, 7]" in r.message
     json.dumps(r.to_dict(), allow_nan=False)
+    # explained by what was found: a NaN is 0/0 and the like, not a softmax's overflow (a
+    # mean over a length of 0 was sent to a softmax it did not have: a student trial)
+    assert "0/0" in r.hint and "softmax" not in r.hint
+    g[3, 7] = np.inf
+    r = check_gradient(layer_loss(layer), layer["w"], g, name="W")
+    assert "inf comes from a division by 0" in r.hint
 
 
 def embedding_problem(vocab: int, dim: int, ids: np.ndarray, seed: int = 5):

@@ -121,7 +121,9 @@ def language_model_plan(ctx: Context, data: TokenStreams, *, salt: int,
         init=initial_parameters(shapes, ctx.input_seed), seed=training_seed(ctx), score=score,
         score_options=score_options, heldout=heldout, probe=probe, measure=measure,
         extra={"unigram": unigram_perplexity(data.train_ids, predicted, data.vocab_size)},
-        probe_note="a language model predicts each token from the tokens before it only")
+        probe_note="a language model predicts each token from the tokens before it only; a "
+                   "recurrent one scores the probe window after window, carrying the state "
+                   "after each window's last step (final_state) into the next")
 
 
 def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: tuple[str, str],

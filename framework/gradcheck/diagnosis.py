@@ -179,10 +179,15 @@ def _nonfinite(analytic: np.ndarray) -> tuple[str, str] | None:
     kinds = "NaN" if np.isnan(analytic).any() else "inf"
     if kinds == "NaN" and np.isinf(analytic).any():
         kinds = "NaN/inf"
+    # by what was found, as the value checks explain it (a mean over a length of 0 was sent
+    # to a softmax it did not have: a student trial)
+    cause = ("NaN comes from 0/0 (a division by a count or a length that is 0, say), "
+             "inf − inf or 0·inf, the log or square root of a negative number, or a NaN "
+             "carried over from the forward" if kinds == "NaN" else
+             "inf comes from a division by 0, log(0), or an overflow in exp (subtract the row "
+             "maximum before a softmax; keep probabilities inside a log away from 0)")
     return (f"your gradient contains {kinds} in {int(bad.sum())} of {analytic.size} entries, "
-            f"first at {_format_index(first)}",
-            "Typical cause: log(0), 0/0 or overflow in exp: subtract the row maximum before a "
-            "softmax, and keep probabilities inside a log away from 0.")
+            f"first at {_format_index(first)}", f"Typical cause: {cause}.")
 
 
 def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol: float = RTOL,
