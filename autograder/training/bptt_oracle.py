@@ -111,7 +111,8 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
                           clip: float | None = None, optimizer: str = "sgd",
                           fresh: bool = False, carry: bool = True, carry_cell: bool = True,
                           carried: str = "last", reset: bool = True, shift: int = 1,
-                          accumulate: bool = False) -> np.ndarray:
+                          accumulate: bool = False, grad_scale: float | str = 1.0
+                          ) -> np.ndarray:
     """Every window's training loss, in order (``(epochs * windows,)``), of truncated BPTT on
     the id stream ``train`` from the parameters ``init``.
 
@@ -120,13 +121,16 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
     step's state, or the ``"first"``'s), ``reset`` (zeros at each epoch's start; else only at
     the first), ``shift`` (targets ``shift`` steps ahead), ``accumulate`` (gradients summed over
     every window so far, never zeroed), ``fresh`` (a new Adam every window: its moments lost),
-    ``clip`` (None: no clipping)."""
+    ``clip`` (None: no clipping), ``grad_scale`` (the gradient of the mean loss multiplied by
+    it: ``"tokens"``, B·T, that of the sum over the window's tokens; ``"steps"``, T, that of a
+    mean over the batch alone)."""
     if cell not in STEPS:
         raise ValueError(f"cell {cell!r}: one of {', '.join(CELLS)}")
     torch = _torch()
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
     params = list(p.values())
     adam = TorchAdam(params, lr=lr) if optimizer == "adam" else None
+    scale = float({"tokens": batch_size * bptt, "steps": bptt}.get(grad_scale, grad_scale))
     length = len(train) // batch_size
     rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
     hidden = p["rnn.cell.weight_h"].shape[0]
@@ -152,6 +156,8 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
             loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
                                                      y.reshape(-1))
             grads = torch.autograd.grad(loss, params)
+            if scale != 1.0:
+                grads = tuple(g * scale for g in grads)
             if accumulate:
                 total = [a + g for a, g in zip(total, grads, strict=True)]
                 grads = tuple(total)

@@ -97,6 +97,12 @@ BPTT_MISTAKES = {
     "backward": {"accumulate": True},
     "the state carried from the window's first step: the next window starts from the last "
     "step's hidden state h⁽ᵀ⁾ (final_state reads hs[:, -1])": {"carried": "first"},
+    "the gradient of the window's summed loss, not of its mean: SoftmaxCrossEntropy averages "
+    "over the B·T tokens, so backward starts from an upstream gradient of 1 (a student trial's "
+    "B·T made SGD's steps that much larger)": {"grad_scale": "tokens"},
+    "the gradient of a loss averaged over the batch alone (summed over the T steps): "
+    "SoftmaxCrossEntropy averages over all B·T tokens, so backward starts from an upstream "
+    "gradient of 1": {"grad_scale": "steps"},
 }
 
 
