@@ -20,6 +20,7 @@ from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.dropout import EVAL_HINT, dropout_check
 from nlpdojo_autograder.authoring.inputs import integers, normal, per_grading
 from nlpdojo_autograder.authoring.statistics import ks_uniform_pvalue
+from nlpdojo_course.neural_networks.common import torch
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the
@@ -153,10 +154,32 @@ def _embedding_at(v: int, d: int, b: int, t: int):
 _embedding = _embedding_at(V_EMB, D_EMB, 4, 3)
 
 
+def _last_occurrence_only(p, ids):
+    """The look-up whose backward gives each repeated id one occurrence's gradient, the
+    last's, as NumPy's buffered ``grad[ids] += g`` does (a student trial was shown numbers
+    only): the same rows, the earlier occurrences' taken for constants."""
+    torch_ = torch()
+    flat = ids.reshape(-1)  # (N,)
+    at = torch_.arange(flat.shape[0])
+    later = (flat[None, :] == flat[:, None]) & (at[None, :] > at[:, None])  # (N, N)
+    last = ~later.any(dim=1)  # (N,) no equal id after it
+    rows = p["weight"][ids]  # (B, T, D)
+    return torch_.where(last.reshape(*ids.shape, 1), rows, rows.detach())
+
+
+#: the usual mistake of the backward: a repeated id's gradients not summed
+EMBEDDING_MISTAKES = {
+    "an update by fancy indexing, grad[ids] += g: with an id repeated in the batch NumPy adds "
+    "one of its rows' gradients (the last), not their sum; add every occurrence with "
+    "backend.scatter_add (np.add.at)": _last_occurrence_only,
+}
+
+
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
     checks=layer_checks("Embedding", _embedding, title="Embedding",
                         points=2.0, torch=lambda p, ids: p["weight"][ids],
+                        backward_mistakes=EMBEDDING_MISTAKES,
                         at_scale=_embedding_at(*EMBEDDING_AT_SCALE)))
 
 QUESTIONS = [XAVIER, AFFINE, DROPOUT, EMBEDDING]

@@ -78,9 +78,10 @@ NOMINAL = {"lr": 0.5, "clip": 0.1}
 #: the usual mistakes of the loop, as switches of the training kit's oracle
 #: (:func:`~nlpdojo_autograder.training.truncated_bptt_losses`), and what to say
 MISTAKES = {
-    "a gradient that is not clipped before the step (not at all, or after the optimizer's "
-    "step, which then used the unclipped gradient): clip_gradients(model.parameters(), clip) "
-    "goes between backward and the optimizer's step": {"clip": None},
+    "a gradient that is not clipped before the step (not at all, after the optimizer's step, "
+    "which then used the unclipped gradient, or a part of the parameters alone, whose norm "
+    "stayed under the clip): clip_gradients(model.parameters(), clip), one norm over every "
+    "parameter, goes between backward and the optimizer's step": {"clip": None},
     "the cell state not carried across windows: the next window starts from the whole final "
     "state, (h, c), not h with a zero c": {"carry_cell": False},
     "the state not carried across windows: each window starts from the final state of the one "

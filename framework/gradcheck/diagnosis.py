@@ -216,9 +216,12 @@ def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol:
                 "Typical cause: the gradient was never written (backward not run, a fresh zeros "
                 "array returned, or the result assigned to a copy).")
     if np.all(np.abs(n) < atol):
+        # said of the forward, not of "f" (a student trial read f as the LSTM's forget gate)
         return ("the loss does not change when this input changes, yet your gradient is not zero",
-                "Does f use its argument? (A closure over another array, or over a float32 array "
-                "that the check had to copy to float64.)")
+                "Typical cause: the forward pass does not use this input (or this parameter): "
+                "its output is the same whatever its value, so its true gradient is 0. Where "
+                "the lecture's forward uses it, the forward is what is wrong; else the backward "
+                "gives it a gradient it does not have.")
     found = _nonzero_where_zero(a, n, ok, atol, sampled)
     if found:
         return found

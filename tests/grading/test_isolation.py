@@ -58,6 +58,9 @@ def test_untouched_stubs_score_zero_with_not_implemented(toy, make_submission):
     assert result.score == 0
     assert {c.status for c in checks} == {"not_implemented"}
     assert all("not implemented" in c.message for c in checks)
+    # which function is still a stub, where a question has several (a trial's lstm_bias)
+    assert all(" (in scale, scale.py line " in c.message for c in checks
+               if c.question == "scale"), [c.message for c in checks]
 
 
 @pytest.mark.parametrize(("body", "status", "phrase"), [

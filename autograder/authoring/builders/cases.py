@@ -263,6 +263,51 @@ def _leaf_paths(tree: Any, prefix: str) -> list[str]:
     return [prefix]
 
 
+def nesting(tree: Any) -> str:
+    """A nested state's containers as written: ``tuple(array, array)``, ``list(tuple(array,
+    array), tuple(array, array))``. The course library tells them apart by their type (a
+    tuple is one layer's ``(h, c)``, a list one state per stacked layer), so a gradient or a
+    state that is the right arrays in the other container is wrong (a student trial: an LSTM
+    cell's state gradient as a list kept full marks, and the sequence layer above it then
+    took the list for a stack's)."""
+    if isinstance(tree, (tuple, list)):
+        return f"{type(tree).__name__}({', '.join(nesting(item) for item in tree)})"
+    return "array"
+
+
+#: the payload's key of a state's nesting (:func:`nesting` as codes, :func:`nesting_codes`)
+NESTING = "nesting"
+
+
+def nesting_codes(tree: Any) -> np.ndarray:
+    """:func:`nesting` as numbers, a payload entry (the expected store keeps arrays): each
+    container in pre-order, 1 a tuple and 2 a list, followed by its length, and 0 an
+    array."""
+    if isinstance(tree, (tuple, list)):
+        codes = [1 if isinstance(tree, tuple) else 2, len(tree)]
+        for item in tree:
+            codes.extend(nesting_codes(item).tolist())
+        return np.asarray(codes, dtype=np.int64)
+    return np.zeros(1, dtype=np.int64)
+
+
+def nesting_of_codes(codes: Any) -> str:
+    """:func:`nesting` again from :func:`nesting_codes`' numbers."""
+    flat = [int(c) for c in np.asarray(codes).reshape(-1)]
+
+    def read(at: int) -> tuple[str, int]:
+        if at >= len(flat) or flat[at] == 0:
+            return "array", at + 1
+        kind, count, at = ("tuple" if flat[at] == 1 else "list"), flat[at + 1], at + 2
+        items = []
+        for _ in range(count):
+            item, at = read(at)
+            items.append(item)
+        return f"{kind}({', '.join(items)})", at
+
+    return read(0)[0]
+
+
 def _grad_key(case: LayerCase, name: str) -> str:
     """The payload key of dL/d(input): "dL/dh_prev" for a named input, "grad input 0"."""
     return f"dL/d{name}" if case.names is not None else f"grad {name}"

@@ -38,6 +38,7 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _params,
     _same_output_shapes,
     _with_cells,
+    nesting,
     only_the_case_parameters,
     require_declared_differentiable,
 )
@@ -533,11 +534,15 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
         arrays = _leaves(inputs[i])
         given = returned[i]
         if isinstance(inputs[i], (tuple, list)):
-            if not isinstance(given, (tuple, list)) or len(_leaves(given)) != len(arrays):
-                what = ", ".join(_input_names(case, inputs)[k][1] for k in range(len(arrays)))
-                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a "
-                                   f"{type(inputs[i]).__name__} like the input ({what}); it is "
-                                   f"{type(given).__name__}")
+            want, got = nesting(inputs[i]), nesting(given)
+            if got != want:
+                what = ", ".join(name for at, name in _input_names(case, inputs) if at == i)
+                raise CheckFailure(
+                    f"{cls}.backward's gradient of input {i} is {got}; it should be nested as "
+                    f"the input ({what}) is, {want}: one gradient per array, in the same "
+                    "containers (the library tells a state (h, c), a tuple, from a stack's "
+                    "list of per-layer states by its type; `+` joins two tuples, it does not "
+                    "add them)")
             given = _leaves(given)
         else:
             given = [given]

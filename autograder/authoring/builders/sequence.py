@@ -15,12 +15,15 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.cases import (
+    NESTING,
     NOT_GIVEN,
     LayerCase,
     _at_scale_of,
     _leaf_paths,
     _params,
     _with_cells,
+    nesting_codes,
+    nesting_of_codes,
     stand_in_cell,
     state_of,
 )
@@ -204,18 +207,30 @@ def final_state_check(cls: str, make: Callable[[Context], LayerCase], *,
             [_send(ctx, a) for a in inputs], train=case.train, cells=case.cells or None)
         names = (_leaf_paths(state, "final_state") if isinstance(state, (tuple, list))
                  else ["final_state"])
-        return {n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
-                for n, x in zip(names, _leaves(state), strict=True)}
+        return {**{n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
+                   for n, x in zip(names, _leaves(state), strict=True)},
+                NESTING: nesting_codes(state)}
 
     check = value_check("final_state", title, points, run, question=question, **options)
     compare = check.judge
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
-        if expected is not None and set(actual) != set(expected):  # another nesting
-            return Verdict(False, f"{cls}.final_state returned {_structure(actual)}; expected "
-                           f"{_structure(expected)} (the state after the last step, in the "
-                           "structure the next window starts from)", fraction=0.0)
-        return compare(actual, expected)
+        arrays = {k: v for k, v in actual.items() if k != NESTING}
+        if expected is not None:
+            theirs = {k: v for k, v in expected.items() if k != NESTING}
+            if set(arrays) != set(theirs):  # another nesting
+                return Verdict(False, f"{cls}.final_state returned {_structure(arrays)}; "
+                               f"expected {_structure(theirs)} (the state after the last step, "
+                               "in the structure the next window starts from)", fraction=0.0)
+            if NESTING in expected and not np.array_equal(
+                    np.asarray(actual.get(NESTING, [])), np.asarray(expected[NESTING])):
+                got, want = (nesting_of_codes(x.get(NESTING, [0])) for x in (actual, expected))
+                return Verdict(False, f"{cls}.final_state returned {got}; the state the next "
+                               f"window starts from is {want}: the same arrays in other "
+                               "containers (the library tells a state (h, c), a tuple, from a "
+                               "stack's list of per-layer states by its type)", fraction=0.0)
+        return compare(arrays, None if expected is None else
+                       {k: v for k, v in expected.items() if k != NESTING})
 
     return dataclasses.replace(check, judge=judge)
 

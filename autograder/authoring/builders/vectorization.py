@@ -257,7 +257,10 @@ def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> Non
         raise CheckFailure(
             f"{cls}.backward gave other gradients on the same inputs in two runs (one of "
             "them with its lines counted): a backward must be a function of its upstream "
-            "gradient and cache only, the same whoever calls it")
+            "gradient and cache only, the same whoever calls it; and the forward before it "
+            "the same on the same inputs: every random draw from the layer's own seeded "
+            "generator (a dropout's self.keep_mask), never np.random (a student trial's mask "
+            "drawn from np.random was told of the backward alone)")
 
 
 #: the most lines of Python a vectorized function may run on the larger input of

@@ -27,7 +27,8 @@ BUGS = [
     bug("dropout still active in eval mode", "if «not self.training or  → »self.p == 0.0:"),
     bug("embedding rows of repeated words overwritten",
         "«self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d))) → "
-        "self.weight.grad[flat] = self.weight.grad[flat] + xp.reshape(grad_output, (-1, d))»"),
+        "self.weight.grad[flat] = self.weight.grad[flat] + xp.reshape(grad_output, (-1, d))»",
+        says="fancy indexing"),
     bug("embedding gradient overwritten, not accumulated", "« → self.weight.grad = "
         "xp.zeros_like(self.weight.data)\n        »self.backend.scatter_add(self.weight.grad"),
     # right values on NumPy, 0 on torch (torch's index_select takes a vector): the strict

@@ -37,4 +37,9 @@ BUGS = [
         says="your tanh returns NaN"),
     bug("the GRU cell at one size only: H = 5 written in",
         "        H = «self.hidden_size → 5»\n        ### BEGIN SOLUTION rnn_variants.gru_cell"),
+    # the right arrays in a list: Recurrent then takes the state's gradient for a stack's (a
+    # student trial: 4.5 of 4.5 on the cell, every other question full marks)
+    bug("the LSTM cell's state gradient returned as a list, not the tuple (h, c)",
+        "return grad_x, «(grad_h_prev, grad_c * f) → [grad_h_prev, grad_c * f]»",
+        says="list(array, array)"),
 ]

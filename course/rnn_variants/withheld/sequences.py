@@ -16,6 +16,13 @@ _FORWARD_TO_BACKWARD = (
     "        ### BEGIN SOLUTION rnn_variants.recurrent\n")
 
 BUGS = [
+    # the same arrays in a tuple: a stacked LM then takes the stack's state for one LSTM's
+    # (h, c) (a student trial: 2 of 2)
+    bug("Stacked.final_state a tuple of the layers' states, not a list",
+        "        return «[layer.final_state(c[0]) for layer, c in zip(self.layers, caches, "
+        "strict=True)] → tuple(layer.final_state(c[0]) for layer, c in zip(self.layers, caches, "
+        "strict=True))»\n        ### END SOLUTION\n\n\nclass DenselyConnected",
+        says="other containers", module="..library.deep_rnn"),
     # right values, a Python loop over the positions: the time rule fails it
     bug("highway's gate computed a position at a time",
         "a = «xp.matmul(u, self.weight.data) → xp.stack(\n"
