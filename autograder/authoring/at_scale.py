@@ -78,18 +78,28 @@ MIN_AT_SCALE_NUMBERS = 100_000
 PROBLEM_KEY = "at scale|problem"
 
 
+#: what a check gated by the run at scale judges itself (:func:`gate`'s ``judges``): values
+#: wrong at scale in nothing it judges are the value checks' to charge, not its own
+EVERYTHING, OUTPUTS, PARAMETER_GRADIENTS = "everything", "outputs", "parameter gradients"
+#: the name :func:`_pairs` gives an input's gradient
+INPUT_GRADIENT = "gradient of the input"
+
+
 def gate(check: Check, require: Callable[[Context], None] | None, *,
-         values: bool = True) -> Check:
+         judges: str = EVERYTHING) -> Check:
     """``check``, earned only where ``require(ctx)`` (:func:`require_at_scale`, run after the
     check's own collect) also passes. The check's own verdict comes first: where it fails, its
     message is the feedback (the mistake it names), and where the reference's payload is
     known it is judged first, the integrity rules' runs (:attr:`Context.deferred`) and the
     run at scale skipped (:func:`earns_nothing`); where it passes, or earns a part, and the
     run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself.
-    ``values`` False: a check of something else than the layer's values (gradients that
-    accumulate), which values wrong at scale (:class:`ValuesAtScale`, charged on the value
-    checks) do not cost; work too much there still does (a student trial: an input gradient
-    wrong cost the accumulation check too, told as a size written in)."""
+    ``judges``: what the check judges itself, :data:`OUTPUTS` (an eval-mode check) or
+    :data:`PARAMETER_GRADIENTS` (their accumulation): values wrong at scale in nothing it
+    judges (:meth:`ValuesAtScale.judged_by`) are the value checks' to charge, and cost it
+    nothing (student trials: an input gradient wrong cost the accumulation check too, told as
+    a size written in; a dropout not back-propagated cost the eval-mode check); work too much
+    there, or values it judges, still do (an answer pasted from the fixtures is wrong at scale
+    in its output: it earns nothing anywhere)."""
     if require is None:
         return check
     own_collect, own_judge = check.collect, check.judge
@@ -107,7 +117,7 @@ def gate(check: Check, require: Callable[[Context], None] | None, *,
         try:
             require(ctx)
         except ValuesAtScale as exc:
-            return {**payload, PROBLEM_KEY: str(exc)} if values else payload
+            return {**payload, PROBLEM_KEY: str(exc)} if exc.judged_by(judges) else payload
         except CheckFailure as exc:
             if str(exc).startswith("internal:"):
                 raise  # the declaration's error, not the code's: said as it is
@@ -235,23 +245,42 @@ def on_reference(reference: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 class ValuesAtScale(CheckFailure):
-    """The code under test's values at scale are not the reference's (an output, a gradient,
-    a shape, an error raised there), its work within bounds: a mistake of the values the
-    layer's value checks judge, which a check of something else (gradients accumulating over
-    passes) is not charged for again (:func:`gate`'s ``values``)."""
+    """The code under test's values at scale are not the reference's (``parts``: which of
+    the output, the input's gradient and the parameters' differ; a wrong shape or an error
+    raised there counts as the output), its work within bounds."""
+
+    def __init__(self, message: str, parts: frozenset[str] = frozenset({"output"})) -> None:
+        super().__init__(message)
+        self.parts = parts
+
+    def judged_by(self, judges: str) -> bool:
+        """Whether a check that judges ``judges`` is charged for these values: a check of the
+        outputs alone (eval mode) not where only gradients differ, one of the parameters'
+        gradients (their accumulation) not where only the input's does; a pasted answer,
+        wrong at scale in its output, is charged everywhere."""
+        if judges == OUTPUTS:
+            return "output" in self.parts
+        if judges == PARAMETER_GRADIENTS:
+            return not self.parts <= {INPUT_GRADIENT}
+        return True
 
 
 class _Values(str):
     """A problem at scale that is one of values alone (:class:`ValuesAtScale`), as
-    :func:`_problem` and :func:`_once` keep it."""
+    :func:`_problem` and :func:`_once` keep it: ``parts``, what differs."""
+
+    parts: frozenset[str] = frozenset({"output"})
 
 
-def _values_only(message: str, work: _Work | None = None, what: str = "") -> str:
-    """``message`` marked as a values problem, unless ``work`` (measured while the values
-    were made) was also too much: then it stays a problem for every check."""
+def _values_only(message: str, parts: frozenset[str] = frozenset({"output"}),
+                 work: _Work | None = None, what: str = "") -> str:
+    """``message`` marked as a values problem of ``parts``, unless ``work`` (measured while
+    the values were made) was also too much: then it stays a problem for every check."""
     if work is not None and work.problem(what):
         return message
-    return _Values(message)
+    marked = _Values(message)
+    marked.parts = parts
+    return marked
 
 
 def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
@@ -275,14 +304,16 @@ def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
             out_of_memory = exc.type == "MemoryError" or "memory" in said.lower()
             why = _WHY if out_of_memory else _RAISED.format(sizes=sizes)
             raised = f"{label} at scale raised {said}. {why}"
-            ctx.cache[key] = raised if out_of_memory else _Values(raised)
+            ctx.cache[key] = raised if out_of_memory else _values_only(raised)
         except BaseException:  # the worker stopped (time or memory): this check says so
             ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "
                               f"an earlier check. {_WHY}")
             raise
     if ctx.cache[key]:
         found = ctx.cache[key]
-        raise (ValuesAtScale if isinstance(found, _Values) else CheckFailure)(str(found))
+        if isinstance(found, _Values):
+            raise ValuesAtScale(str(found), found.parts)
+        raise CheckFailure(str(found))
 
 
 _WHY = ("At this size gradients derived with the chain rule cost about two forward passes; "
@@ -358,18 +389,20 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         true_shape = (tuple(np.shape(g) for g in grads) if isinstance(grads, (tuple, list))
                       else np.shape(grads))
         if _plain(shape) != _plain(true_shape):
-            return _Values(f"At scale ({sizes}) {cls}'s output has shape {_plain(shape)}, not "
-                           f"{_plain(true_shape)}. " + _WRONG_FORWARD)
+            return _values_only(f"At scale ({sizes}) {cls}'s output has shape "
+                                f"{_plain(shape)}, not {_plain(true_shape)}. " + _WRONG_FORWARD)
         raise
     tol = _tolerance(ctx)
     ran = f"At scale ({sizes}) {cls}'s forward and backward"
-    for what, mine, theirs in _pairs(yours, true):
-        problem = _differs(ctx, mine, theirs, tol)
-        if problem:
-            return _values_only(
-                f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
-                f"{cls}'s {what} {problem}. "
-                + (_WRONG_FORWARD if what == "output" else _WRONG_BACKWARD), work, ran)
+    differing = [(what, problem) for what, mine, theirs in _pairs(yours, true)
+                 if (problem := _differs(ctx, mine, theirs, tol))]
+    if differing:
+        what, problem = differing[0]
+        return _values_only(
+            f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
+            f"{cls}'s {what} {problem}. "
+            + (_WRONG_FORWARD if what == "output" else _WRONG_BACKWARD),
+            frozenset(w for w, _ in differing), work, ran)
     return work.problem(ran)
 
 
@@ -588,7 +621,7 @@ class DrawnGradients:
 def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(what, yours, true) for the output, each input's gradient and each parameter's."""
     pairs = [("output", yours["outputs"][0], true["outputs"][0]),
-             ("gradient of the input", yours["input_grads"][0], true["input_grads"][0])]
+             (INPUT_GRADIENT, yours["input_grads"][0], true["input_grads"][0])]
     mine = yours.get("param_grads") or {}
     for name, value in sorted((true.get("param_grads") or {}).items()):
         pairs.append((f"gradient of {name}", mine.get(name), value))

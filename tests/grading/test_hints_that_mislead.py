@@ -468,3 +468,16 @@ def test_a_training_mode_dropout_mistake_costs_the_dropout_check_alone(tmp_path)
                  "grad_a = self.dropout.backward(grad_kept, c_drop)  # (N, H)",
                  "grad_a = grad_kept")
     assert set(lost) == {"window_classifier.dropout"}, {k: c.message for k, c in lost.items()}
+
+
+def test_an_input_gradient_wrong_costs_the_value_checks_not_the_accumulation_check(tmp_path):
+    """An RNN cell's dL/dh_prev without its transpose: the values and gradient checks lose
+    their points; the accumulation check, which judges the parameters' gradients (right
+    here), lost its points too in CI only, told as a size written in at scale (a student
+    trial). It keeps them now, and an answer pasted from the fixtures, wrong at scale in its
+    output, still earns nothing there (test_no_points_without_work)."""
+    lost = _lost(tmp_path, "language_models", "rnn_cell", "library/rnn.py",
+                 "xp.matmul(grad_z, xp.matrix_transpose(self.weight_h.data))",
+                 "xp.matmul(grad_z, self.weight_h.data)")
+    assert "rnn_cell.values" in lost and "rnn_cell.gradients" in lost
+    assert "rnn_cell.accumulate" not in lost, lost["rnn_cell.accumulate"].message

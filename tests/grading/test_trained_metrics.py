@@ -157,7 +157,7 @@ def test_a_model_that_reads_the_next_token_earns_no_perplexity_point(tmp_path):
     check = _graded(folder, "language_models", "rnn_lm.perplexity")
     assert check.score == 0, check.message
     assert "your model's forward gives" in check.message, check.message
-    assert "(a language model predicts each token from the tokens before it only)" \
+    assert "(a language model predicts each token from the tokens before it only;" \
         in check.message, check.message
 
 

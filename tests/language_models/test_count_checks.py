@@ -90,8 +90,12 @@ def test_top_k_judge_names_the_row_and_the_rank():
     assert sampling._top_k_judge(ok, None).passed
     bad = {"top_k=2|scores": scores, "top_k=2|draws": np.array([1, 0])}
     verdict = sampling._top_k_judge(bad, None)
-    assert not verdict.passed and "row 1" in verdict.message and "4th most probable" in (
+    assert not verdict.passed and "row 1" in verdict.message and "ranked 4 by probability" in (
         verdict.message) and "not the smallest" in verdict.message
+    # one rank past k: an off-by-one, not the smallest kept (a student trial's k + 1 words)
+    off_by_one = {"top_k=2|scores": scores, "top_k=2|draws": np.array([1, 1])}
+    verdict = sampling._top_k_judge(off_by_one, None)
+    assert not verdict.passed and "off-by-one" in verdict.message, verdict.message
 
 
 def test_greedy_and_reproducibility_judges():

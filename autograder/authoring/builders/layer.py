@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
+    EVERYTHING,
+    OUTPUTS,
+    PARAMETER_GRADIENTS,
     configuration,
     gate,
     on_reference,
@@ -353,13 +356,12 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
-    # the run at scale is in training mode (dropout on where the case has it): the eval-mode
-    # check is not gated by it, or a training-mode mistake cost its points too (a student
-    # trial: a dropout not back-propagated lost the window classifier's dropout_eval as well);
-    # the accumulation check by its work alone, its values being the value checks' (an input
-    # gradient wrong cost it too, in CI only)
-    shared = _share([gate(c, None if c.name == "eval" else scaled,
-                          values=c.name != "accumulate") for c in checks], points,
+    # the eval-mode check judges outputs alone, the accumulation check parameter gradients:
+    # values wrong at scale elsewhere are the value checks' to charge (student trials: a
+    # dropout not back-propagated cost dropout_eval too, an input gradient wrong the
+    # accumulation check, in CI only)
+    shared = _share([gate(c, scaled, judges=_JUDGES.get(c.name, EVERYTHING)) for c in checks],
+                    points,
                     LAYER_SHARES | dict(shares or {}),
                     named={"shares": shares, "hints": {k: h for k, h in (hints or {}).items()
                                                        if k != "torch" or parity is None}})
@@ -371,6 +373,10 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         "backward_mistakes": backward_mistakes, "at_scale": at_scale, **options,
         **parity.options})
     return [*shared, with_hint(against, hints["torch"]) if "torch" in (hints or {}) else against]
+
+
+#: what the checks of :func:`layer_checks` that do not judge everything judge (:func:`gate`)
+_JUDGES = {"eval": OUTPUTS, "accumulate": PARAMETER_GRADIENTS}
 
 
 def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
