@@ -486,6 +486,10 @@ def private_names(tree: ast.AST) -> frozenset[str]:
             found.add(node.attr)
         elif isinstance(node, ast.arg):
             found.add(node.arg)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "setattr" and len(node.args) > 1
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            found.add(node.args[1].value)  # setattr(self, "_calls", n): set as self._calls is
     return frozenset(n for n in found if n.startswith("_") and not _dunder(n))
 
 

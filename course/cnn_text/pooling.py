@@ -18,6 +18,7 @@ from nlpdojo_autograder.authoring import (
     Parity,
     Question,
     layer_checks,
+    with_hint,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.padded import torch_real
@@ -53,22 +54,30 @@ def _lengths(r: np.random.Generator, t: int = T) -> np.ndarray:
     return np.array([t, 1, *r.integers(2, t, B - 2)])
 
 
+#: the sentences of the ties case: long enough that a sort that is not stable reorders equal
+#: values (NumPy's default argsort, vectorized on AVX-512, did on rows of 6 about once in
+#: three, and a k-max with stable=False kept 1.5 of 1.5 on 6 positions: a student trial)
+T_TIES = 24
+
+
 def _features(r: np.random.Generator, ties: bool) -> np.ndarray:
     """Features (B, T, F): random, row 1's one real value in filter 0 below all of its
-    padding (PADDING_WINS decisive on every draw); with ``ties``, whole numbers, row 0 (a full
-    sentence) holding :data:`BOUNDARY_TIES`."""
-    h = r.standard_normal((B, T, F))
+    padding (PADDING_WINS decisive on every draw); with ``ties``, (B, T_TIES, F) whole
+    numbers in [-2, 2] (every feature of a sentence repeats), row 0 (a full sentence)
+    holding :data:`BOUNDARY_TIES` in its first positions, its other positions below them."""
     if not ties:
+        h = r.standard_normal((B, T, F))
         h[1, 0, 0] = h[1, 1:, 0].min() - 1.0
         return h
-    h = np.round(1.5 * h)
-    h[0, :, :2] = BOUNDARY_TIES
+    h = np.clip(np.round(1.5 * r.standard_normal((B, T_TIES, F))), -2.0, 2.0)
+    h[0, :len(BOUNDARY_TIES), :2] = BOUNDARY_TIES
+    h[0, len(BOUNDARY_TIES):, :2] = -3.0
     return h
 
 
 def _case(cls: str, cls_args: tuple, ties: bool):
     return layer_case(*cls_args, inputs=(draw(lambda r, _: _features(r, ties)),
-                                         draw(lambda r, _: _lengths(r))),
+                                         draw(lambda r, _: _lengths(r, T_TIES if ties else T))),
                       differentiable=(0,), names=("h", "lengths"),
                       # sentences 3 times as long (the output's gradient drawn to fit)
                       over_time=lambda factor: (normal(B, T * factor, F), draw(
@@ -146,6 +155,13 @@ def _rank_order(expected):
     return {"output": np.take_along_axis(out, order, axis=1)}
 
 
+#: what a failed check on features with ties adds
+TIES_HINT = ("among equal values the first position wins: the earliest of tied maxima, and "
+             "for k-max the earlier of tied values at the k-th place (a stable sort: "
+             "xp.argsort(..., stable=True); the default is not stable and reorders equal "
+             "values on some machines)")
+
+
 @question_builder
 def _checks(cls: str, cls_args: tuple, oracle, unmasked, title: str, mistakes=None, *,
             question: str, module: str, other=None, more_named=None):
@@ -172,8 +188,8 @@ def _checks(cls: str, cls_args: tuple, oracle, unmasked, title: str, mistakes=No
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,
                         nonfinite=nonfinite)  # torch: only the output's shape is asked
-    return [*checks, *[dataclasses.replace(c, name="ties", points=TIES_POINTS)
-                       for c in ties if c.name == "values"]]
+    return [*checks, *[with_hint(dataclasses.replace(c, name="ties", points=TIES_POINTS),
+                                 TIES_HINT) for c in ties if c.name == "values"]]
 
 
 MAX_OVER_TIME = Question(

@@ -123,15 +123,21 @@ def _some_slices_wrong(rows: np.ndarray, ok: np.ndarray, what: str,
     if what == "columns":
         return text, ("Look at what those columns share: an output unit handled separately "
                       "(a bias, a mask, a target class).")
+    # said of inputs and parameters alike (the diagnosis does not know which it has: a
+    # convolution's weight, (taps, D, F), was told of "examples of the batch", and its bias
+    # of an LSTM's gates, in a student trial)
     if ndim >= 3:
-        return text, ("Look at what those examples of the batch (the first axis) share: a "
-                      "length shorter than the batch's (padding, a mask), a special token.")
+        return text, ("Look at what those slices along the first axis share: for an input, "
+                      "examples of the batch (a length shorter than the batch's, padding, a "
+                      "mask, a special token); for a weight, the taps or rows the forward uses "
+                      "apart from the others.")
     if what == "entries":  # a vector (a bias): no word indexes it
         blocks = _whole_blocks(bad, bad.size + good.size)
-        return text + blocks, ("Look at what those entries share: in a vector made of blocks "
-                               "(a gated cell's gates, H entries each, in torch's order i, f, "
-                               "g, o for an LSTM and r, z, n for a GRU) the wrong blocks name "
-                               "the gates whose formula, order or derivative to check.")
+        return text + blocks, ("Look at what those entries share: the units they belong to (a "
+                               "filter or hidden unit handled apart, a mask); in a vector of a "
+                               "gated cell's gates (H entries each, in torch's order i, f, g, "
+                               "o for an LSTM and r, z, n for a GRU) the wrong blocks name the "
+                               "gates whose formula, order or derivative to check.")
     return text, (f"Look at what those {many} share: a {one} indexed by a term of its own (the "
                   "target word's -1 in y_hat - y, a padding row), or a "
                   f"{one} used more than once (a word occurring twice in a batch), which must "

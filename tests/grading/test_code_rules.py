@@ -232,6 +232,10 @@ ALLOWED = {
     "a lambda reading self's private attribute": (
         "class A:\n    def __init__(self):\n        self._counts = {}\n\n"
         "    def best(self, words):\n        return max(words, key=lambda w: self._counts[w])\n"),
+    # a student trial's counter kept by getattr and setattr was refused as a library's name
+    "an own private attribute kept by getattr and setattr": (
+        "class Q:\n    def forward(self, x):\n"
+        "        setattr(self, '_calls', getattr(self, '_calls', 0) + 1)\n        return x\n"),
     "a private static method by its class's name": (
         "class Conv:\n    @staticmethod\n    def _im2col(x):\n        return x\n\n"
         "    @staticmethod\n    def f(x):\n        return Conv._im2col(x)\n"),

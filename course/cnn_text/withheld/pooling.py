@@ -24,6 +24,7 @@ BUGS = [
         "k, F)»", says="Your outputs are exactly those of the k values kept in rank order"),
     bug("of equal values the later position ranks first", "order = «xp.argsort(-masked, axis=1, "
         "stable=True) → xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)»"),
+
     bug("k hard-coded (self.k ignored)", "kept = xp.sort(order[:, :«self.k → 2», :], axis=1)"),
     bug("local windows: the padded positions ranked too", "ranked = "
         "«xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F): padding never wins → h  # (B, "
