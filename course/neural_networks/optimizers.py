@@ -116,7 +116,10 @@ def _adam_mistake(kind: str, lr: float, betas: tuple[float, float], eps: float):
 #: division that can be by zero is the bias correction's
 ADAM_NONFINITE = ("in Adam that is the bias correction: m / (1 − β₁ᵗ) and v / (1 − β₂ᵗ) "
                   "divide by 0 when t = 0; t is the step number counted from 1 (t = "
-                  "self.steps + 1 before the update, and self.steps = t after it)")
+                  "self.steps + 1 before the update, and self.steps = t after it); or the "
+                  "square root of a negative v: m and v one array (state['m'] = state['v'] = "
+                  "zeros: the update of one is the other's, and v goes negative; make each "
+                  "its own array)")
 ADAM_RESET = ("Adam whose moments are not kept between steps: m and v are running averages, "
               "m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g², kept in self.state[i] from step "
               "to step")
