@@ -80,7 +80,7 @@ PROBLEM_KEY = "at scale|problem"
 
 #: what a check gated by the run at scale judges itself (:func:`gate`'s ``judges``): values
 #: wrong at scale in nothing it judges are the value checks' to charge, not its own
-EVERYTHING, OUTPUTS, PARAMETER_GRADIENTS = "everything", "outputs", "parameter gradients"
+EVERYTHING, PARAMETER_GRADIENTS = "everything", "parameter gradients"
 #: the name :func:`_pairs` gives an input's gradient
 INPUT_GRADIENT = "gradient of the input"
 
@@ -93,13 +93,14 @@ def gate(check: Check, require: Callable[[Context], None] | None, *,
     known it is judged first, the integrity rules' runs (:attr:`Context.deferred`) and the
     run at scale skipped (:func:`earns_nothing`); where it passes, or earns a part, and the
     run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself.
-    ``judges``: what the check judges itself, :data:`OUTPUTS` (an eval-mode check) or
-    :data:`PARAMETER_GRADIENTS` (their accumulation): values wrong at scale in nothing it
-    judges (:meth:`ValuesAtScale.judged_by`) are the value checks' to charge, and cost it
-    nothing (student trials: an input gradient wrong cost the accumulation check too, told as
-    a size written in; a dropout not back-propagated cost the eval-mode check); work too much
-    there, or values it judges, still do (an answer pasted from the fixtures is wrong at scale
-    in its output: it earns nothing anywhere)."""
+    ``judges``: what the check judges itself, :data:`PARAMETER_GRADIENTS` (their
+    accumulation): values wrong at scale in nothing it judges
+    (:meth:`ValuesAtScale.judged_by`: the input's gradient alone) are the value checks' to
+    charge, and cost it nothing (a student trial: an input gradient wrong cost the
+    accumulation check too, told as a size written in); work too much there, or values it
+    judges, still do (an answer pasted from the fixtures is wrong at scale in its output: it
+    earns nothing anywhere). An eval-mode check has a run at scale of its own, in eval mode
+    (``builders.layer``)."""
     if require is None:
         return check
     own_collect, own_judge = check.collect, check.judge
@@ -254,12 +255,9 @@ class ValuesAtScale(CheckFailure):
         self.parts = parts
 
     def judged_by(self, judges: str) -> bool:
-        """Whether a check that judges ``judges`` is charged for these values: a check of the
-        outputs alone (eval mode) not where only gradients differ, one of the parameters'
-        gradients (their accumulation) not where only the input's does; a pasted answer,
-        wrong at scale in its output, is charged everywhere."""
-        if judges == OUTPUTS:
-            return "output" in self.parts
+        """Whether a check that judges ``judges`` is charged for these values: one of the
+        parameters' gradients (their accumulation) not where only the input's differs; a
+        pasted answer, wrong at scale in its output, is charged everywhere."""
         if judges == PARAMETER_GRADIENTS:
             return not self.parts <= {INPUT_GRADIENT}
         return True

@@ -242,3 +242,23 @@ def test_norms_that_meet_the_bound_without_backpropagation_earn_nothing(tmp_path
         k: (c.score, c.message) for k, c in checks.items()}
     bound = checks["vanishing.bound"]
     assert "not the right ones" in bound.message, bound.message
+
+
+#: a backward that gives up at the run at scale's sizes (an adversarial trial): right in every
+#: check's own small case, nothing at scale
+GIVE_UP_AT_SCALE = (
+    "        c_emb, c_hidden, c_act, c_drop, c_out, shape = cache\n",
+    "        c_emb, c_hidden, c_act, c_drop, c_out, shape = cache\n"
+    "        if shape[0] * shape[1] * shape[2] > 10_000:\n"
+    "            return None\n")
+
+
+def test_a_backward_that_gives_up_at_scale_earns_no_eval_mode_points(tmp_path):
+    """The eval-mode check judges eval-mode gradients too: excused for gradients wrong at the
+    (training-mode) run at scale, it paid such a backward 0.5 of the window classifier's 4
+    (an adversarial trial of the day's change). It has its own run at scale, in eval mode."""
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           {"neural_networks/window.py": GIVE_UP_AT_SCALE})
+    checks = _grade("neural_networks", course / "neural_networks", "window_classifier")
+    assert sum(c.score for c in checks.values()) == 0, {
+        k: (c.score, c.message[:200]) for k, c in checks.items() if c.score}

@@ -14,7 +14,6 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
     EVERYTHING,
-    OUTPUTS,
     PARAMETER_GRADIENTS,
     configuration,
     gate,
@@ -354,13 +353,18 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
           if saturated is not None else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
-    scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
-                                                       parameters), make)
-    # the eval-mode check judges outputs alone, the accumulation check parameter gradients:
-    # values wrong at scale elsewhere are the value checks' to charge (student trials: a
-    # dropout not back-propagated cost dropout_eval too, an input gradient wrong the
-    # accumulation check, in CI only)
-    shared = _share([gate(c, scaled, judges=_JUDGES.get(c.name, EVERYTHING)) for c in checks],
+    case_at_scale = _at_scale_of("layer_checks", question, cls, at_scale, parameters)
+    scaled = _layer_at_scale(module, cls, case_at_scale, make)
+    # the eval-mode check is gated by a run at scale in eval mode, what it judges (outputs and
+    # gradients in eval mode): the training-mode run charged it for a dropout not
+    # back-propagated (a student trial), and excusing it for gradients wrong at scale let a
+    # backward that gives up at scale earn it (an adversarial trial). The accumulation check
+    # judges the parameters' gradients: an input gradient wrong at scale is the value checks'
+    scaled_in_eval = (_layer_at_scale(module, cls, _in_eval_mode(case_at_scale),
+                                      _in_eval_mode(make))
+                      if eval_mode and case_at_scale is not None else None)
+    shared = _share([gate(c, scaled_in_eval, judges=EVERYTHING) if c.name == "eval" else
+                     gate(c, scaled, judges=_JUDGES.get(c.name, EVERYTHING)) for c in checks],
                     points,
                     LAYER_SHARES | dict(shares or {}),
                     named={"shares": shares, "hints": {k: h for k, h in (hints or {}).items()
@@ -376,7 +380,15 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
 
 
 #: what the checks of :func:`layer_checks` that do not judge everything judge (:func:`gate`)
-_JUDGES = {"eval": OUTPUTS, "accumulate": PARAMETER_GRADIENTS}
+_JUDGES = {"accumulate": PARAMETER_GRADIENTS}
+
+
+def _in_eval_mode(make: Callable[[Context], LayerCase] | None
+                  ) -> Callable[[Context], LayerCase] | None:
+    """``make``'s case built in eval mode (``model.eval()``), None for None."""
+    if make is None:
+        return None
+    return lambda ctx: dataclasses.replace(make(ctx), train=False)
 
 
 def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
