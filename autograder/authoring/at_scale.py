@@ -392,8 +392,17 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         raise
     tol = _tolerance(ctx)
     ran = f"At scale ({sizes}) {cls}'s forward and backward"
-    differing = [(what, problem) for what, mine, theirs in _pairs(yours, true)
-                 if (problem := _differs(ctx, mine, theirs, tol))]
+    # every part that differs (what a check that judges less is charged for: ValuesAtScale)
+    differing: list[tuple[str, str]] = []
+    for what, mine, theirs in _pairs(yours, true):
+        try:
+            problem = _differs(ctx, mine, theirs, tol)
+        except CheckFailure as exc:  # a part that cannot be read, after one that differs:
+            if not differing:        # it differs too (the first is said, as before)
+                raise
+            problem = str(exc)
+        if problem:
+            differing.append((what, problem))
     if differing:
         what, problem = differing[0]
         return _values_only(
