@@ -43,6 +43,16 @@ WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=14, window=integers(3, 
                  wide=integers(6, low=3))
 
 
+def _stored_twice(matrix) -> bool:
+    """Whether a sparse matrix as the worker sent it (its COO entries: ``row``, ``col``)
+    holds an (i, j) twice."""
+    if not hasattr(matrix, "row") or not hasattr(matrix, "col"):
+        return False
+    keys = (np.asarray(matrix.row, np.int64) * int(matrix.shape[1])
+            + np.asarray(matrix.col, np.int64))
+    return np.unique(keys).size < keys.size
+
+
 def _vectorized_counts(ctx: Context) -> None:
     """The README's "vectorised: one slice per offset": the lines of Python of
     ``cooccurrence_matrix`` must not grow with the stream (a helper's loop over the tokens
@@ -53,6 +63,12 @@ def _vectorized_counts(ctx: Context) -> None:
     # training's vocabulary of 10,216 words it is 835 MB of float64)
     made = ctx.function("count_based", "cooccurrence_matrix")(
         np.random.default_rng(ctx.seed).integers(0, 50, 200), 50, 3)
+    if ctx.is_sparse(made) and _stored_twice(made):
+        raise CheckFailure(
+            "cooccurrence_matrix returned a sparse matrix that stores some (word, context) "
+            "entries more than once: a COO matrix keeps its duplicates until they are summed "
+            "(M[i, j] cannot even be read from it); return counts.tocsr(), the docstring's "
+            "csr_matrix, which sums them (a student trial's coo_matrix kept 3 of 3)")
     if not ctx.is_sparse(made):
         raise CheckFailure(
             f"cooccurrence_matrix returned a dense {type(made).__name__}: return a SciPy "

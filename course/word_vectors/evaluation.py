@@ -42,14 +42,56 @@ def _not_itself(neighbours: np.ndarray, word: int, k: int) -> None:
                            "1, the largest)")
 
 
+def _neighbour_ids(key: str, word_key: str = "word", k_key: str = "k"):
+    """The inspection of a ``nearest_neighbours`` call: integer ids (float ids kept full marks
+    while equal in value, and break ``words[i]``: a student trial), never the word itself."""
+    def inspect(outputs, args) -> None:
+        found = np.asarray(outputs[key])
+        if not np.issubdtype(found.dtype, np.integer):
+            raise CheckFailure(f"nearest_neighbours returned ids of dtype {found.dtype}; word "
+                               "ids are integers (an index into the vocabulary: words[i])")
+        _not_itself(found, int(args[word_key]), int(args[k_key]))
+    return inspect
+
+
+def _twins(drawn) -> np.ndarray:
+    """The vectors with the word's own vector copied just before it (``twin``): a tie at
+    cosine 1, where leaving out the first of the sorted list drops the twin, not the word (a
+    student trial's slicing kept 2 of 2)."""
+    vectors = np.array(drawn["vectors"], copy=True)
+    vectors[drawn["twin_word"] - 1] = vectors[drawn["twin_word"]]
+    return vectors
+
+
+def _with_a_zero_vector(drawn) -> np.ndarray:
+    """The vectors with word 5's all zeros: its cosine with anything is 0, not NaN (0 / 0:
+    a division without the norm's floor kept 2 of 2)."""
+    vectors = np.array(drawn["vectors"], copy=True)
+    vectors[5] = 0.0
+    return vectors
+
+
 SIMILARITY_CALLS = [
     call("similarity_spearman", "vectors", "word2ind", "pairs", out=("rho", "n_used")),
     # the word and k drawn per grading (a second review kept 2 of 2 with both written in)
     call("nearest_neighbours", "vectors", "word", "k", out="neighbours",
-         inspect=lambda outputs, args: _not_itself(np.asarray(outputs["neighbours"]),
-                                                   int(args["word"]), int(args["k"]))),
+         inspect=_neighbour_ids("neighbours")),
+    # k near the vocabulary's size, where the last neighbours' cosines are negative: a word
+    # left among the candidates with a score of 0 (not −inf) is its own neighbour there (a
+    # student trial: 2 of 2 with k <= 8)
+    call("nearest_neighbours", "vectors", "word", "k_far", out="neighbours, k near 40",
+         inspect=_neighbour_ids("neighbours, k near 40", k_key="k_far")),
+    call("nearest_neighbours", "twins", "twin_word", "k",
+         out="neighbours, a twin vector before the word",
+         inspect=_neighbour_ids("neighbours, a twin vector before the word", "twin_word")),
+    # a vocabulary of 2,000 and k of about 300: the neighbours best first (argpartition alone
+    # is not sorted there; at 40 words and k <= 8 it happened to be)
+    call("nearest_neighbours", "many", "word", "k_many", out="neighbours, 2,000 words",
+         inspect=_neighbour_ids("neighbours, 2,000 words", k_key="k_many")),
     call("cosine_similarities", "vectors", np.array([0, 1, 2]), np.array([3, 1, 39]),
-         out="cosines")]
+         out="cosines"),
+    call("cosine_similarities", "with_zero", np.array([5, 1, 5]), np.array([2, 5, 5]),
+         out="cosines with a zero vector")]
 
 
 def _analogy_args(ctx: Context):
@@ -118,7 +160,10 @@ SIMILARITY = Question(
     checks=[calls_check("values", "cosines, neighbours and Spearman's rho", 2.0,
                         inputs(vectors=normal(40, 8), word2ind=WORD2IND,
                                pairs=draw(_word_pairs), word=integers(40),
-                               k=integers(9, low=3)),
+                               k=integers(9, low=3), k_far=integers(39, low=30),
+                               twin_word=integers(40, low=1), twins=derived(_twins),
+                               many=normal(2000, 8), k_many=integers(350, low=250),
+                               with_zero=derived(_with_a_zero_vector)),
                         SIMILARITY_CALLS, arrays="numpy")])
 
 ANALOGY = Question(

@@ -23,6 +23,7 @@ from nlpdojo_autograder.authoring import (
     function_checks,
 )
 from nlpdojo_autograder.authoring.inputs import (
+    Draw,
     draw,
     inputs,
     integers,
@@ -68,9 +69,22 @@ SOFTMAX = Question(
 
 # -- one pair, a minibatch, a window: a loss and its gradients --------------------------------
 PAIR = {"center_vec": normal(D), "outside_idx": integers(V), "outside_vectors": normal(V, D)}
-#: a repeated negative: its gradient contributions must add up
-NEGATIVES = integers(V, K, repeated=True)  # (K,)
-WINDOW = {"current_center": integers(V), "outside_words": integers(V, 4),
+def _negatives_with_the_outside_word(ctx, rng, drawn) -> np.ndarray:
+    """K negative ids, the last a repeat of the first (their gradient contributions add up),
+    the second the outside word itself, as sampling can draw it (a gradient assigned to the
+    outside word's row, not added, kept the values check where no draw did: a student
+    trial)."""
+    ids = rng.integers(0, V, K)
+    ids[-1] = ids[0]
+    ids[1] = drawn["outside_idx"]
+    return ids
+
+
+NEGATIVES = Draw(_negatives_with_the_outside_word)  # (K,)
+#: a window whose last outside word repeats its first: each occurrence is a pair of its own
+#: (one that counted a repeated word once kept 4 of 4 where no draw repeated one: a student
+#: trial)
+WINDOW = {"current_center": integers(V), "outside_words": integers(V, 4, repeated=True),
           "center_vectors": normal(V, D), "outside_vectors": normal(V, D)}
 #: (V, D) at scale: a pair's loss and gradients over 1,048,704 numbers (builders'
 #: ``at_scale``: gradients found by differentiating the loss numerically cannot be computed

@@ -15,6 +15,9 @@ BUGS = [
         "            np.array([token_ids[t] for t in range(len(token_ids) - j)], np.int64),\n"
         "            np.array([token_ids[t + j] for t in range(len(token_ids) - j)], np.int64))»",
         says="a Python loop over the tokens"),
+    bug("co-occurrence counts returned as the COO matrix, duplicates not summed",
+        "return counts«.tocsr() → »  # (V, V), the conversion sums duplicate (row, col) "
+        "entries", says="more than once"),
     bug("svd columns in ascending order", "order = np.argsort(s)«[::-1] → »"),
     bug("co-occurrence window written in, not the argument", "for j in range(1, «window → 2» + 1)"),
     bug("SVD size written in, not the argument", "s, _ = spla.svds(weighted, k=«dim → 4», v0=v0)"),

@@ -16,6 +16,11 @@ BUGS = [
         "-xp.log(xp.exp(scores[outside_idx]) / xp.sum(xp.exp(scores)))»"),
     bug("naive softmax gradient transposed",
         "grad_outside_vectors = « → (»delta[:, None] * center_vec[None, :]« → ).T»"),
+    # student trials: each kept every point where no draw repeated the outside word
+    bug("the outside word's gradient assigned, not added (it may be a negative too)",
+        "coef[outside_idx] «+= → =» g_o"),
+    bug("a repeated outside word of a window counted once",
+        "for j, o in enumerate(«outside_list → dict.fromkeys(outside_list)»):"),
     bug("negative-sampling sign flipped", "g_o = «sigmoid(s_o) - 1.0 → 1.0 - sigmoid(s_o)»  # ()"),
     bug("repeated negatives not accumulated",
         "coef = « → xp.astype(»xp.matmul(g_k, hits« → ) != 0, g_k.dtype) * xp.max(g_k»)  # (V,)"),
