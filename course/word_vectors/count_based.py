@@ -67,8 +67,9 @@ def _vectorized_counts(ctx: Context) -> None:
         raise CheckFailure(
             "cooccurrence_matrix returned a sparse matrix that stores some (word, context) "
             "entries more than once: a COO matrix keeps its duplicates until they are summed "
-            "(M[i, j] cannot even be read from it); return counts.tocsr(), the docstring's "
-            "csr_matrix, which sums them (a student trial's coo_matrix kept 3 of 3)")
+            "(M[i, j] cannot even be read from it); convert it to the docstring's csr_matrix "
+            "(its .tocsr() sums them) before returning it (a student trial's coo_matrix kept "
+            "3 of 3)")
     if not ctx.is_sparse(made):
         raise CheckFailure(
             f"cooccurrence_matrix returned a dense {type(made).__name__}: return a SciPy "
