@@ -134,14 +134,17 @@ RAW_COUNTS_KN = ("interpolated absolute discounting (the backoff question's mode
                  "and N₁₊(• w) / N₁₊(• •) for the unigram, not raw counts")
 
 
+#: what an unseen context's γ does, said by both models' −inf explanations
+_PASSES_DOWN = "γ(c) = 1 passes the shorter context's whole probability down, not 0"
+
+
 def _zero_probability(found: np.ndarray) -> str | None:
     """What −inf log-probabilities mean under backoff (the general causes for a NaN)."""
     if not np.isneginf(found).all():
         return None
     return ("−inf is log 0: your P(w | c) is 0 for n-grams an interpolated model gives mass "
             "(every order adds its share, down to the unigram C(w) / N): where a context was "
-            "never seen (C(c) = 0), γ(c) = 1 passes the shorter context's whole probability "
-            "down, not 0")
+            f"never seen (C(c) = 0), {_PASSES_DOWN}")
 
 
 def _zero_probability_kn(found: np.ndarray) -> str | None:
@@ -153,8 +156,7 @@ def _zero_probability_kn(found: np.ndarray) -> str | None:
             "Its lowest order is N₁₊(• w) / N₁₊(• •): a word with continuation count 0 there "
             "gets nothing (every word that follows something, <s> included, counts at least "
             "1: the continuation check says whether your counts are right); and where a "
-            "context was never seen, γ(c) = 1 passes the shorter context's whole probability "
-            "down, not 0")
+            f"context was never seen, {_PASSES_DOWN}")
 
 
 def _discount(ctx: Context, which: int) -> float:

@@ -269,10 +269,8 @@ def nesting(tree: Any) -> str:
     tuple is one layer's ``(h, c)``, a list one state per stacked layer), so a gradient or a
     state that is the right arrays in the other container is wrong (a student trial: an LSTM
     cell's state gradient as a list kept full marks, and the sequence layer above it then
-    took the list for a stack's)."""
-    if isinstance(tree, (tuple, list)):
-        return f"{type(tree).__name__}({', '.join(nesting(item) for item in tree)})"
-    return "array"
+    took the list for a stack's). :func:`nesting_codes` read back, one description of both."""
+    return nesting_of_codes(nesting_codes(tree))
 
 
 #: the payload's key of a state's nesting (:func:`nesting` as codes, :func:`nesting_codes`)

@@ -363,7 +363,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     scaled_in_eval = (_layer_at_scale(module, cls, _in_eval_mode(case_at_scale),
                                       _in_eval_mode(make))
                       if eval_mode and case_at_scale is not None else None)
-    shared = _share([gate(c, scaled_in_eval, judges=EVERYTHING) if c.name == "eval" else
+    shared = _share([gate(c, scaled_in_eval) if c.name == "eval" else
                      gate(c, scaled, judges=_JUDGES.get(c.name, EVERYTHING)) for c in checks],
                     points,
                     LAYER_SHARES | dict(shares or {}),
