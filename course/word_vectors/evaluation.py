@@ -101,12 +101,17 @@ def _analogy_args(ctx: Context):
     ``(a, a, c, d)``, where b - a + c is c itself; ``(a, b, a, d)``, where it is b; and
     ``(a, b, c, d)`` with c a word of its own at 2a - b, where it is about a. Without them,
     whether leaving a question word in changed an answer depended on the draw (it did for
-    seed 0, not for seed 1), and leaving b or a in kept full marks (a student trial)."""
+    seed 0, not for seed 1), and leaving b or a in kept full marks (a student trial). Last, a
+    question whose every answer scores below 0: its three words alone on a seventh axis
+    where every other word lies at -0.5, so that b - a + c points away from all of them (a
+    question word "excluded" with a score of 0, not -inf, wins there: it kept 2 of 2, a
+    student trial)."""
     rng = ctx.rng()
     base = rng.standard_normal((20, 6))
     offset = rng.standard_normal(6) * 2.0
     vectors = np.concatenate([base, base + offset])  # word i+20 = word i + offset
     vectors = vectors + 0.05 * rng.standard_normal(vectors.shape)
+    vectors = np.concatenate([vectors, np.full((40, 1), -0.5)], axis=1)  # (40, 7)
     words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
     # words at 2a - b, of which the first two whose b - a + c lands on a (a, b: distinct words
     # from pairs drawn; the unit vectors make it "about" a, checked here)
@@ -120,16 +125,21 @@ def _analogy_args(ctx: Context):
                                        unit_all @ (unit_all[b] - unit_all[a]
                                                    + unit_all[40 + k])))) == a][:2]
     towards_a = pairs[lands]
-    vectors = np.concatenate([vectors, extra[lands]])  # (40 + 2, 6)
-    words += [f"c{k}" for k in range(len(towards_a))]
+    # the question whose answers all score below 0: a at -1 on the seventh axis, b and c at
+    # about +1 (b - a + c about 3 there), every other word at -0.5 on it
+    apart = np.zeros((3, 7))
+    apart[:, 6] = (-1.0, 1.0, 1.0)
+    apart[1:, 0] = (0.1, -0.1)
+    vectors = np.concatenate([vectors, extra[lands], apart])  # (40 + 2 + 3, 7)
+    words += [f"c{k}" for k in range(len(towards_a))] + ["n0", "n1", "n2"]
     word2ind = {w: i for i, w in enumerate(words)}
     questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
                  zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
     questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # (42, 6)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # (45, 7)
 
     def nearest_but(target: np.ndarray, *excluded: int) -> str:
-        scores = unit @ target  # (42,)
+        scores = unit @ target  # (45,)
         scores[list(excluded)] = -np.inf
         return words[int(np.argmax(scores))]
 
@@ -141,6 +151,10 @@ def _analogy_args(ctx: Context):
         c = 40 + k
         target = unit[c] - (unit[a] - unit[b])  # b - a + c
         questions.append((words[a], words[b], words[c], nearest_but(target, a, b, c)))
+    a, b, c = (word2ind[w] for w in ("n0", "n1", "n2"))
+    target = unit[b] - unit[a] + unit[c]
+    assert np.max(np.delete(unit @ target, [a, b, c])) < 0  # every answer below 0
+    questions.append(("n0", "n1", "n2", nearest_but(target, a, b, c)))
     return (vectors, word2ind, questions), {}
 
 

@@ -20,5 +20,8 @@ BUGS = [
         "return np.sum(a * b, axis=1) / «np.maximum(norms, 1e-12) → norms»", says="NaN"),
     bug("analogy does not exclude question words",
         "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass"),
+    # a student trial: 2 of 2 while some answer of every planted question scored above 0
+    bug("analogy excludes the question words with a score of 0",
+        "scores[rows, a] = scores[rows, b] = scores[rows, c] = «-np.inf → 0.0»"),
     bug("the projection of vectors not centred", "x« - x.mean(axis=0, keepdims=True) → »"),
 ]
