@@ -146,3 +146,20 @@ def test_the_xavier_judge_passes_a_right_draw_and_refuses_nan_and_the_three_poin
     verdict = _xavier_judge(three, None)
     assert not verdict.passed and "not uniform on [-b, b]" in verdict.message
 
+
+
+def test_the_xavier_judge_refuses_a_bound_a_little_below_b_and_passes_right_draws():
+    """A bound from fan_in + fan_out + 1 (0.08 % below b at 400 x 350) kept the point while the
+    largest |w| was held to 0.98 b (a student trial); the floor is b·(1 - 20/N), which a right
+    draw of N entries falls below with probability e^-20."""
+    from nlpdojo_course.neural_networks.layers import _xavier_judge
+
+    rng = np.random.default_rng(11)
+    plus_one = _xavier_actual(lambda w, b: w * math.sqrt(sum((400, 350)) / (400 + 350 + 1)))
+    verdict = _xavier_judge(plus_one, None)
+    assert not verdict.passed, verdict.message
+    assert "below b = sqrt(6 / (fan_in + fan_out))" in verdict.message
+    assert "exactly fan_in + fan_out" in verdict.message
+    for _ in range(200):  # right draws of the larger size, each with its own largest entry
+        right = _xavier_actual(lambda w, b: b * rng.uniform(-1, 1, w.shape))
+        assert _xavier_judge(right, None).passed
