@@ -152,7 +152,7 @@ def _analogy_args(ctx: Context):
         target = unit[c] - (unit[a] - unit[b])  # b - a + c
         questions.append((words[a], words[b], words[c], nearest_but(target, a, b, c)))
     a, b, c = (word2ind[w] for w in ("n0", "n1", "n2"))
-    target = unit[b] - unit[a] + unit[c]
+    target = unit[c] - (unit[a] - unit[b])  # b - a + c
     assert np.max(np.delete(unit @ target, [a, b, c])) < 0  # every answer below 0
     questions.append(("n0", "n1", "n2", nearest_but(target, a, b, c)))
     return (vectors, word2ind, questions), {}
