@@ -62,12 +62,36 @@ RECURRENT_Q = Question(
 DIRECTIONS = ("forward_rnn.cell", "backward_rnn.cell")
 
 
+#: how each wrapper works, told when its values or gradients differ (the stand-in cells'
+#: note first): the step-by-step unroll's recipe, which they were told before, is not theirs
+BIDIRECTIONAL_RECIPE = (
+    "Forward runs forward_rnn on xs and backward_rnn on xs flipped in time, both from state0, "
+    "and puts each step's two outputs side by side after flipping backward_rnn's back; "
+    "backward splits the output gradient into its two halves, flips the second in time for "
+    "backward_rnn's backward and flips the input gradient it returns back, adds the two "
+    "input gradients, and adds the two state gradients (state0 fed both layers)")
+STACKED_RECIPE = (
+    "Forward runs the layers bottom up, each on the outputs of the one below from its own "
+    "state (state0[k] for a list, else state0 for every layer), with the connection around "
+    "each layer but the first (from its inputs to its outputs) and dropout after every layer "
+    "but the top one; backward walks them top down, in the reverse order: the dropout's "
+    "backward, the connection's (its input gradient kept aside), the layer's, then the kept "
+    "part added to the layer's input gradient, which is the output gradient of the layer "
+    "below; dL/dstate0 is a list of the layers' for a list, else their sum")
+DENSE_RECIPE = (
+    "Forward runs layer k on the inputs and the outputs of layers 0..k-1 side by side (width "
+    "D + k·H), from its own state; backward walks the layers top down, splitting the gradient "
+    "of layer k's inputs along the last axis into the inputs' share (added into dL/dxs) and "
+    "each lower layer's share (added into that layer's output gradient before its own "
+    "backward runs); dL/dstate0 is a list of the layers' for a list, else their sum")
+
 BIDIRECTIONAL = Question(
     "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
     checks=sequence_checks("Bidirectional", unroll_case(WRAPPER_SIZES, *DIRECTIONS),
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                           at_scale=unroll_case(AT_SCALE, *DIRECTIONS)),
+                           at_scale=unroll_case(AT_SCALE, *DIRECTIONS),
+                           recipe=BIDIRECTIONAL_RECIPE),
     requires=(RECURRENT_Q, "neural_networks.xavier"))
 
 # -- residual and highway connections -----------------------------------------------------------
@@ -137,7 +161,7 @@ STACKED = Question(
                            directions=True,  # stand-in cells and swapped-in layers: wiring
                            hints={"eval": STACKED_EVAL_HINT},
                            at_scale=stack_case(AT_SCALE, connections=CONNECTION_OF, at_scale=True),
-                           final_state=FinalState(0.25)),
+                           final_state=FinalState(0.25), recipe=STACKED_RECIPE),
     requires=(RECURRENT_Q, RESIDUAL, HIGHWAY, "neural_networks.xavier",
               "neural_networks.dropout"))
 
@@ -152,7 +176,7 @@ DENSE = Question(
                            timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
                            directions=True,  # stand-in cells only: the wiring is checked
                            at_scale=stack_case(AT_SCALE, dense=True, at_scale=True),
-                           final_state=FinalState(0.25)),
+                           final_state=FinalState(0.25), recipe=DENSE_RECIPE),
     requires=(RECURRENT_Q, "neural_networks.xavier"))
 
 

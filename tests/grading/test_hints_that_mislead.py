@@ -498,3 +498,18 @@ def test_a_kmax_by_a_sort_that_is_not_stable_loses_the_ties_check(tmp_path):
                  "order = xp.argsort(-masked, axis=1, stable=False)")
     assert set(lost) == {"kmax_pooling.ties"}, {k: c.message for k, c in lost.items()}
     _says(lost, "the first position wins", "stable=True")
+
+
+def test_a_wrapper_of_layers_is_told_its_own_recipe_not_the_step_by_step_unroll(tmp_path):
+    """A Bidirectional whose right-to-left outputs are not flipped back was told how a
+    step-by-step unroll works (each step's cell, backpropagation through time): a wrapper of
+    whole layers is told its own recipe (an rnn_variants student trial)."""
+    from nlpdojo_autograder.authoring.builders.sequence import UNROLL_RECIPE
+    from nlpdojo_course.rnn_variants.sequences import BIDIRECTIONAL_RECIPE
+
+    lost = _lost(tmp_path, "rnn_variants", "bidirectional", "library/deep_rnn.py",
+                 "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
+                 "xp.concat([left, right], axis=-1)")
+    assert "bidirectional.values" in lost, lost
+    _says({"values": lost["bidirectional.values"]}, BIDIRECTIONAL_RECIPE,
+          never=(UNROLL_RECIPE,))

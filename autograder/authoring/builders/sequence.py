@@ -55,13 +55,25 @@ class FinalState:
     hint: str | None = None
 
 
+STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up formulas whose "
+                 "parameters (cell.weight_x, ...) are theirs, not your cell's: it checks your "
+                 "{cls} alone. ")
+#: how a step-by-step unroll works (a sequence check's default ``recipe``); a wrapper of
+#: whole layers says its own (the Bidirectional and Stacked checks were told this one)
+UNROLL_RECIPE = ("Forward calls each step's cell on (x_t, state) and keeps that step's cache; "
+                 "backward walks the steps in reverse, adding the gradient that comes back "
+                 "from step t + 1 to step t's output gradient before calling step t's "
+                 "cell.backward with step t's cache (backpropagation through time)")
+
+
 @question_builder
 def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
                     question: str | None = None, module: str | None = None, title: str,
                     points: float, states: Sequence[str] = ("array",),
                     shares: dict[str, float] | None = None,
                     at_scale: Callable[[Context, str], LayerCase] | None = NOT_GIVEN,
-                    final_state: FinalState | None = None, **options: Any) -> list[Check]:
+                    final_state: FinalState | None = None, recipe: str = UNROLL_RECIPE,
+                    **options: Any) -> list[Check]:
     """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
     wrapper, any module that runs cells step by step (CS224n lectures 6-7).
 
@@ -81,7 +93,10 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
     ``kind`` (:func:`layer_checks`' ``at_scale``), each kind's checks gated by its own run,
     so that an unroll that takes another path for another state is measured on that path
     too. ``final_state``: a :func:`final_state_check` too (:class:`FinalState`), after the
-    others. ``options`` as for :func:`layer_checks`.
+    others. ``recipe``: how ``cls`` works, in a sentence or two, added to a failed values or
+    gradients check after the stand-ins' note (default: a step-by-step unroll's,
+    :data:`UNROLL_RECIPE`; a wrapper of whole layers says its own). ``options`` as for
+    :func:`layer_checks`.
     """
     at_scale = _at_scale_of("sequence_checks", question, cls, at_scale)
 
@@ -103,7 +118,7 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
                 renamed = f"{kind}_{check.name}"
                 checks.append(dataclasses.replace(check, name=renamed))
                 extra_shares[renamed] = SEQUENCE_SHARES[check.name]
-    checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
+    checks = [with_hint(c, STAND_IN_HINT.format(cls=cls) + recipe)
               if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
     checks = _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}),
                     named={"shares": shares})
@@ -124,12 +139,6 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
 #: added to a failed values or gradients check of an unroll: what the check runs (feedback
 #: named the stand-ins' parameters, ``cell.weight_x``, which a student's cell does not have)
 #: and the commonest mistake, the gradient not carried back from step to step
-STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up formulas whose "
-                 "parameters (cell.weight_x, ...) are theirs, not your cell's: it checks your "
-                 "{cls} alone. Forward calls each step's cell on (x_t, state) and keeps that "
-                 "step's cache; backward walks the steps in reverse, adding the gradient that "
-                 "comes back from step t + 1 to step t's output gradient before calling step "
-                 "t's cell.backward with step t's cache (backpropagation through time)")
 
 
 _STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}
