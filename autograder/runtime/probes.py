@@ -557,7 +557,12 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
         for step_grads in steps:
             for p, g in zip(ps, step_grads, strict=True):
                 p.zero_grad()
-                p.grad = backend.asarray(g)
+                # a copy: a step that updates its state in place where that state is the
+                # step's p.grad (velocity = p.grad at the first step, then velocity *= μ, as
+                # right in a training, whose next step's p.grad is a new array) changed the
+                # grader's gradients, which the later runs take again, and lost the state
+                # check, told to save its state (a student trial)
+                p.grad = _copy(backend.asarray(g))
             opt.step()
             path.append([_copy(p.data) for p in ps])
         return path, opt

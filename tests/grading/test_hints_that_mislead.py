@@ -513,3 +513,23 @@ def test_a_wrapper_of_layers_is_told_its_own_recipe_not_the_step_by_step_unroll(
     assert "bidirectional.values" in lost, lost
     _says({"values": lost["bidirectional.values"]}, BIDIRECTIONAL_RECIPE,
           never=(UNROLL_RECIPE,))
+
+
+def test_a_velocity_updated_in_place_from_the_first_steps_gradient_keeps_its_points(tmp_path):
+    """Momentum whose velocity is the first step's p.grad, then updated in place (v *= μ;
+    v += g), is right in a training, whose every step's p.grad is a new array; the optimizer
+    checks handed the grader's own gradient arrays to it, so the in-place update changed the
+    gradients the state check's later runs took again: 0.3 lost, told to save its state (a
+    student trial). Each step's gradient is a copy now."""
+    course = edited_course(tmp_path, ("library", "neural_networks"), {"library/optim.py": (
+        'v = p.grad if "velocity" not in state else self.momentum * state["velocity"] + p.grad\n'
+        '            state["velocity"] = v',
+        'if "velocity" not in state:\n'
+        '                state["velocity"] = p.grad\n'
+        '            else:\n'
+        '                state["velocity"] *= self.momentum\n'
+        '                state["velocity"] += p.grad\n'
+        '            v = state["velocity"]')})
+    checks = _grade("neural_networks", course / "neural_networks", "momentum")
+    assert checks and all(c.score == c.max_score for c in checks.values()), \
+        {k: c.message for k, c in checks.items() if c.score < c.max_score}
