@@ -105,6 +105,16 @@ class Returned:
                 self.top_numbers.append(str(leaf[0][0]) if leaf[0] else "*")
         self._replies.append(entries)
 
+    def dtype(self, value: Any) -> str | None:
+        """The dtype ``value`` had as its call returned it (``"float32"``), None where a call
+        did not return it as an array (a check reading it before :meth:`.Context.to_numpy`
+        converts floats to float64: a function given no array, whose dtype no argument sets)."""
+        for entries in reversed(self._replies):
+            entry = entries.get(id(value))
+            if entry is not None and entry[0] is value:
+                return entry[1][3] if entry[1][0] == "array" else None
+        return None
+
     def problem(self, value: Any, what: str, *, number: bool = False) -> str | None:
         """Why ``value``, if a call returned it, is not what its call should return (None:
         it is, or it was not returned by a call)."""

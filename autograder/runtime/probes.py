@@ -429,11 +429,13 @@ def layer_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[s
 
 def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
              prediction: Any, target: Any, grad_output: float = 1.0,
-             scaled: float | None = None) -> dict[str, Any]:
+             scaled: float | None = None, second: Any = None) -> dict[str, Any]:
     """A loss's value and dL/d(prediction) (``backward(grad_output, cache)``); the value must
     be a 0-d array, not a float. With ``scaled``, also ``grad_scaled``: the gradient of a
     second forward pass backpropagated with ``grad_output=scaled`` (a loss inside a larger
-    objective, J = scaled * L: the gradient must scale with it)."""
+    objective, J = scaled * L: the gradient must scale with it). With ``second`` (another
+    prediction), also ``grad_interleaved``: the first prediction's gradient from its own cache
+    after a forward of ``second`` (what backward needs lives in the cache, not on self)."""
     loss_fn = invoke(cls, args, kwargs)
     given = _snapshot([prediction, target])
 
@@ -459,6 +461,10 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     if scaled is not None:  # a fresh forward: a backward may use up its cache
         _, cache = forward(loss_fn, (prediction, target))
         result["grad_scaled"] = loss_fn.backward(scaled, cache)
+    if second is not None:
+        _, cache = forward(loss_fn, (prediction, target))
+        forward(loss_fn, (second, target))
+        result["grad_interleaved"] = loss_fn.backward(grad_output, cache)
     return result
 
 

@@ -34,10 +34,11 @@ KIM_CNN = Question(
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         at_scale=kim_case(0.0, AT_SCALE),
         # with dropout on, the values check alone (outputs and every gradient against the
-        # reference, the same masks drawn): where the dropout sits is what it adds
+        # reference, the same masks drawn): where the dropout sits is what it adds; a second
+        # call's output too, whose masks must be the next ones (successive)
         variants={"dropout": Variant(
             kim_case(DROPOUT), "SentenceCNN with dropout (its rate drawn) on the pooled features",
-            1.0, only=("values",), torch=None, hidden=False,
+            1.0, only=("values",), torch=None, hidden=False, successive=True,
             at_scale=kim_case(DROPOUT, AT_SCALE))})],
     requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))

@@ -146,6 +146,12 @@ def _name_an_overflow(keys: np.ndarray, stream: np.ndarray, vocab: int, bos: int
     keys = np.asarray(keys)
     if keys.shape == right.shape and np.array_equal(keys, right) and keys.dtype == np.int64:
         return
+    if keys.dtype.kind == "f":  # exact to rounding here, and compared so: told by its dtype
+        raise CheckFailure(
+            f"count_ngrams (n = 3, |V| = {vocab:,}): your keys are {keys.dtype}, not the "
+            "docstring's int64: a float holds integers exactly only up to 2⁵³ (9·10¹⁵, which "
+            "4-grams of a 10,000-word vocabulary pass), beyond which distinct n-grams share a "
+            "key and their counts merge; compute the keys in int64 (np.int64 powers and ids)")
     narrow = keys.dtype.kind in "iu" and keys.dtype.itemsize < 8
     if narrow or (keys.size and keys.dtype.kind in "iu" and (keys < 0).any()):
         raise CheckFailure(
@@ -218,6 +224,12 @@ def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
     f = ctx.function("perplexity")
     out = {f"{m} tokens": np.asarray(ctx.to_numpy(f(-rng.exponential(3.0, m)), "perplexity"))
            for m in (1, 17, 500)}
+    # a token of probability 0 among them (an unsmoothed model's unseen n-gram): perplexity
+    # inf (one that left the non-finite entries out kept 1 of 1: a student trial)
+    unseen = -rng.exponential(3.0, 9)
+    unseen[int(rng.integers(9))] = -np.inf
+    out["9 tokens, one of probability 0"] = np.asarray(
+        ctx.to_numpy(f(unseen), "perplexity"), np.float64)
     # ngrams.py's "vectorized (no Python loop over tokens)" (a sum in a loop kept 1 of 1)
     require_vectorized(ctx, None, "perplexity", lambda n: (
         -np.random.default_rng([ctx.seed, n]).exponential(3.0, n),), items="tokens")

@@ -103,8 +103,35 @@ OTHER_TOLERANCES = (("an error within rtol", "rtol", (5e-3, 5e-2), 0.8, True),
                     ("an error just past atol", "atol", (1e-7, 1e-6), 1.2, False))
 
 
-#: the most verdicts a checker may get wrong and still earn its share of the right ones
+#: the most verdicts a checker may get wrong and still earn a share of the right ones (half
+#: of it: a checker wrong in one situation of its contract kept 91-96 % of the question while
+#: the share was whole, a student trial's lenient checkers)
 PARTIAL_WRONG = 2
+#: a vector x (1-D): the docstring's any shape (a checker whose worst index unravelled a
+#: matrix's, flat // x.shape[1], raised on one and kept every point: a student trial)
+VECTOR = 5
+#: the step h a caller passes, drawn per grading: the true gradient of the cubes, checked with
+#: it, fails (central differences of w·x³/3 are w·(x² + h²/3): absolutely w·h²/3 off where x
+#: is 0), and max_abs_error is max(w)·h²/3 (a checker that ignored h passed it: a student
+#: trial)
+GIVEN_H = (0.05, 0.2)
+
+
+#: why a tolerance's planted gradient got the wrong verdict: the tolerance given not used, or
+#: the error it bounds computed otherwise than the docstring's (a checker that divided by
+#: |a| + |n| was told only to use the caller's tolerances, which it did: a student trial)
+TOLERANCE_CAUSES = {
+    ("rtol", False): "use the rtol the caller passes, on each coordinate's relative error "
+                     "|a − n| / max(|a|, |n|): a larger denominator passes what it should fail",
+    ("rtol", True): "use the rtol the caller passes, on each coordinate's relative error "
+                    "|a − n| / max(|a|, |n|), and let a coordinate pass on either test: one "
+                    "test of the whole array, or a smaller denominator, fails what it should "
+                    "pass",
+    ("atol", False): "use the atol the caller passes, on each coordinate's absolute error "
+                     "|a − n|",
+    ("atol", True): "use the atol the caller passes, on each coordinate's absolute error "
+                    "|a − n|, and let a coordinate pass on either test, coordinate by "
+                    "coordinate"}
 
 
 def _off_by(true: np.ndarray, keyword: str, tolerance: float, factor: float) -> np.ndarray:
@@ -131,7 +158,7 @@ def _check_collect(ctx: Context):
     its call count did (adversarial trials: 1.5 of 1.5 each, the function never called)."""
     rng = ctx.rng()
     check = ctx.function("check_gradient")
-    cases = [*PLANTED, *OTHER_TOLERANCES]
+    cases = [*PLANTED, *OTHER_TOLERANCES, "a vector", "h given"]
     off = (int(rng.integers(4)), int(rng.integers(4)))
     out = {"one coordinate off|at": np.asarray(off, dtype=np.int64)}
     for case in (cases[i] for i in rng.permutation(len(cases))):
@@ -144,6 +171,30 @@ def _check_collect(ctx: Context):
                 check(f, ctx.asarray(x), ctx.asarray(_true_gradient(weights, None, x)[0])),
                 ["passed", "worst", "max_abs_error"], "check_gradient")
             out[f"{case}|passed"] = np.asarray(bool(passed))
+            continue
+        if case == "a vector":  # the right gradient and one coordinate off, x of (VECTOR,)
+            x, weights = rng.standard_normal(VECTOR), rng.uniform(0.5, 3.0, VECTOR)
+            f, k = _function(ctx, weights, None), int(rng.integers(VECTOR))
+            true = _true_gradient(weights, None, x)
+            one = true.copy()
+            one[k] += 1e-3 * max(1.0, abs(one[k]))
+            for name, analytic in (("right", true), ("one coordinate off", one)):
+                passed, worst, _ = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic)),
+                                              ["passed", "worst", "max_abs_error"],
+                                              "check_gradient")
+                out[f"a vector, {name}|passed"] = np.asarray(bool(passed))
+                out[f"a vector, {name}|worst"] = np.asarray(worst, dtype=np.int64).reshape(-1)
+            out["a vector, one coordinate off|at"] = np.asarray([k], dtype=np.int64)
+            continue
+        if case == "h given":  # the true gradient, with a coarse h the caller passes
+            h = drawn_setting(ctx, *GIVEN_H, 2)
+            passed, _, error = ctx.unpack(
+                check(f, ctx.asarray(x), ctx.asarray(_true_gradient(weights, None, x)), h=h),
+                ["passed", "worst", "max_abs_error"], "check_gradient")
+            out["h given|h"] = np.asarray(h)
+            out["h given|passed"] = np.asarray(bool(passed))
+            out["h given|error"] = np.asarray(float(error))
+            out["h given|true error"] = np.asarray(float(np.max(weights)) * h * h / 3)
             continue
         if isinstance(case, str):  # a planted gradient
             analytic = _planted(x, weights, off)[case]
@@ -178,12 +229,31 @@ def _check_judge(actual, expected) -> Verdict:
         key = f"{name}|passed with it"
         if key in actual and bool(actual[key]) != right:
             wrong.append(f"the gradient with {name} {'failed' if right else 'passed'} with "
-                         f"{keyword}={float(actual[f'{name}|{keyword}']):g} given (use the "
-                         "tolerances the caller passes)")
+                         f"{keyword}={float(actual[f'{name}|{keyword}']):g} given "
+                         f"({TOLERANCE_CAUSES[keyword, right]})")
     if not wrong:
         worst, at = (actual[f"one coordinate off|{k}"].tolist() for k in ("worst", "at"))
         if worst != at:
             wrong.append(f"the gradient wrong at {at} alone was reported worst at {worst}")
+    if "a vector, right|passed" in actual:
+        for name, right in (("right", True), ("one coordinate off", False)):
+            if bool(actual[f"a vector, {name}|passed"]) != right:
+                wrong.append(f"on a vector x of shape ({VECTOR},), the {name} gradient "
+                             f"{'failed' if right else 'passed'}")
+        worst, at = (actual[f"a vector, one coordinate off|{k}"].tolist()
+                     for k in ("worst", "at"))
+        if worst != at:
+            wrong.append(f"on a vector x of shape ({VECTOR},), the gradient wrong at {at} alone "
+                         f"was reported worst at {worst} (worst is x's index: one int for a "
+                         "vector, as np.unravel_index gives for any shape)")
+    if "h given|passed" in actual:
+        h, got, true = (float(actual[f"h given|{k}"]) for k in ("h", "error", "true error"))
+        if bool(actual["h given|passed"]) or not abs(got - true) <= 1e-3 * true:
+            wrong.append(f"with h={h:g} given, the true gradient's max_abs_error is {got:.6g} "
+                         f"and it {'passed' if bool(actual['h given|passed']) else 'failed'}; "
+                         f"central differences with that h are {true:.6g} off at most (a cubic's "
+                         "are off by h²/3 times its weight), so it fails: pass h on to "
+                         "numerical_gradient")
     errors = [(name, float(actual[f"{name}|error"]), float(actual[f"{name}|true error"]))
               for name in PLANTED if f"{name}|true error" in actual]
     off = [(name, got, true) for name, got, true in errors
@@ -194,7 +264,9 @@ def _check_judge(actual, expected) -> Verdict:
                      f"|analytic - numerical| is {true:.6g} ({len(off)} of {len(errors)} "
                      "planted gradients' errors wrong: the third result is the largest "
                      "absolute difference, not a relative one)")
-    right = len(PLANTED) + len(OTHER_TOLERANCES) + 2 - len(wrong)
+    verdicts = len(PLANTED) + len(OTHER_TOLERANCES) + 2 + (
+        3 if "a vector, right|passed" in actual else 0) + (1 if "h given|passed" in actual else 0)
+    right = verdicts - len(wrong)
     # partial credit only for a checker that tells gradients apart at all: one that rejects
     # the correct gradient, or passes every wrong one, gets each verdict of one kind right
     # by saying the same thing every time; and for one or two verdicts wrong at most (the
@@ -206,8 +278,7 @@ def _check_judge(actual, expected) -> Verdict:
     if wrong:
         return Verdict(False, "check_gradient: " + "; ".join(wrong) + " (a coordinate passes "
                        "when its relative error < rtol OR its absolute error < atol)",
-                       fraction=right / (len(PLANTED) + len(OTHER_TOLERANCES) + 2)
-                       if useful else 0.0)
+                       fraction=0.5 * right / verdicts if useful else 0.0)
     return Verdict(True, f"check_gradient tells all {len(PLANTED)} planted gradients apart")
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     Question,
+    Variant,
     Verdict,
     custom_check,
     layer_checks,
@@ -20,6 +21,7 @@ from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.dropout import EVAL_HINT, dropout_check
 from nlpdojo_autograder.authoring.inputs import integers, normal, per_grading
 from nlpdojo_autograder.authoring.statistics import ks_uniform_pvalue
+from nlpdojo_autograder.training import is_float64
 from nlpdojo_course.neural_networks.common import torch
 
 # -- Xavier --------------------------------------------------------------------------------------
@@ -38,18 +40,35 @@ TOP_GAP = 20.0
 def _xavier_collect(ctx: Context):
     rng, f = settings_rng(ctx), ctx.function("xavier_uniform")
     out = {"small": ctx.to_numpy(f(ctx.backend, 3, 7, seed=0))}
+    # the backend's default dtype, as the docstring says, read as the call returned it: a
+    # float32 draw on a float64 backend makes a Linear's weight float32 for good (a Parameter
+    # keeps its dtype) and kept the point, its statistics alike (a student trial)
+    dtypes = []
     for i, ranges in enumerate(XAVIER_SIZES):
         fan_in, fan_out = (int(rng.integers(*r)) for r in ranges)
-        out[f"w{i}"] = ctx.to_numpy(f(ctx.backend, fan_in, fan_out, seed=3 + i),
-                                    "xavier_uniform's matrix")
+        drawn = f(ctx.backend, fan_in, fan_out, seed=3 + i)
+        dtypes.append(ctx.returned.dtype(drawn))
+        out[f"w{i}"] = ctx.to_numpy(drawn, "xavier_uniform's matrix")
         out[f"fans{i}"] = np.array([fan_in, fan_out])
+    out["bits"] = np.array([_BITS.get(d, 0) for d in dtypes])
+    out["backend_bits"] = np.array(64 if is_float64(ctx) else 32)
     out["same_seed"] = ctx.to_numpy(f(ctx.backend, *(int(n) for n in out["fans0"]), seed=3))
     out["other_seed"] = ctx.to_numpy(f(ctx.backend, *(int(n) for n in out["fans0"]), seed=4))
     return out
 
 
+#: a floating dtype's bits, by its name as a call's reply describes it (0: not known)
+_BITS = {"float16": 16, "bfloat16": 16, "float32": 32, "float64": 64}
+
+
 def _xavier_judge(actual, expected) -> Verdict:
     said = []
+    bits = [int(b) for b in np.atleast_1d(actual.get("bits", [])) if b]  # 0: not known
+    if bits and any(b != int(actual["backend_bits"]) for b in bits):
+        return Verdict(False, f"xavier_uniform returned float{min(bits)} values on a backend "
+                       f"that computes in float{int(actual['backend_bits'])}: draw in the "
+                       "backend's default dtype, as backend.rng(seed).uniform does (a "
+                       "Parameter keeps the dtype it is made with)")
     for i in range(len(XAVIER_SIZES)):
         w, (fan_in, fan_out) = actual[f"w{i}"], (int(n) for n in actual[f"fans{i}"])
         bound = math.sqrt(6 / (fan_in + fan_out))  # the docstring's b
@@ -186,11 +205,19 @@ EMBEDDING_MISTAKES = {
 }
 
 
+#: ids of one axis (the docstring's "any shape": a look-up reshaped to (ids.shape[0],
+#: ids.shape[1], D) kept 2 of 2 where every case's ids were (B, T): a student trial)
+_embedding_flat = layer_case(V_EMB, D_EMB, params={"weight": normal(V_EMB, D_EMB)},
+                             inputs=(integers(V_EMB, 8, repeated=True),), differentiable=())
+
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
     checks=layer_checks("Embedding", _embedding, title="Embedding",
-                        points=2.0, torch=lambda p, ids: p["weight"][ids],
+                        points=1.75, torch=lambda p, ids: p["weight"][ids],
                         backward_mistakes=EMBEDDING_MISTAKES,
-                        at_scale=_embedding_at(*EMBEDDING_AT_SCALE)))
+                        at_scale=_embedding_at(*EMBEDDING_AT_SCALE),
+                        variants={"flat": Variant(
+                            _embedding_flat, "Embedding of ids of one axis, (N,) -> (N, D)",
+                            0.25, only=("values",), hidden=False, at_scale=None)}))
 
 QUESTIONS = [XAVIER, AFFINE, DROPOUT, EMBEDDING]

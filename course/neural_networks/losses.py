@@ -71,9 +71,12 @@ def _lambda(ctx: Context) -> float:
 
 def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
     rng = ctx.rng()
+    # a 1-D parameter that is not a bias (a normalization layer's scale): the docstring's
+    # weights are the arrays of two or more dimensions (a test by name, "bias" not in it,
+    # regularized it and kept 1 of 1: a student trial)
     return {"embedding.weight": rng.standard_normal((5, 2)),
             "hidden.weight": rng.standard_normal((4, 3)), "hidden.bias": rng.standard_normal(3),
-            "output.bias": rng.standard_normal(2)}
+            "output.bias": rng.standard_normal(2), "norm.weight": rng.standard_normal(3)}
 
 
 def _l2_call(ctx: Context, params: dict[str, np.ndarray]):
@@ -106,7 +109,8 @@ def _l2_gradient(ctx: Context) -> GradientProblem:
 L2 = Question(
     "l2", "L2 regularization of the weights", code="library/regularization",
     checks=[
-        value_check("values", "L2 penalty and its gradients (weights, not biases)", 0.6,
+        value_check("values", "L2 penalty and its gradients (arrays of two or more "
+                    "dimensions; biases and a normalization's 1-D scale not)", 0.6,
                     _l2_values),
         gradient_check("gradients", "L2 gradients by central differences", 0.4,
                        _l2_gradient),

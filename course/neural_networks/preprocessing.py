@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, Question, Verdict, call, calls_check, custom_check
+from nlpdojo_autograder.authoring import (
+    Context,
+    Question,
+    Verdict,
+    call,
+    calls_check,
+    custom_check,
+    with_hint,
+)
 from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.training import is_float64
 
 
 def _splits(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -32,17 +41,30 @@ def draw_splits(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def _normalize(ctx: Context):
     train, test = _splits(ctx)
     train[:, 2] = 7.0  # a constant feature
+    # a feature far from 0 (a timestamp, a count): a variance as mean(x²) − mean², which
+    # cancels there (float64 keeps 16 digits of x² ~ 1e16), kept 1 of 1 where every mean was
+    # below 3 (a student trial); (x − mean)² is exact to rounding. In float64 only: float32
+    # keeps 7 digits of x itself, where two right summation orders differ
+    if is_float64(ctx):
+        train[:, 0] += 1e8
+        test[:, 0] += 1e8
     return {"train": train, "test": test}
 
+
+#: what a failed check adds: feature 0's values lie near 1e8 (in float64)
+FAR_FROM_ZERO_HINT = ("where feature 0's std alone is wrong: in float64 its values lie near "
+                      "1e8, where a variance computed as mean(x²) − mean² loses its digits "
+                      "to cancellation; take the mean of the squared deviations, "
+                      "mean((x − mean)²)")
 
 NORMALIZE_CALLS = [call("fit_normalizer", "train", out=("mean", "std")),
                    call("normalize", "test", "mean", "std", out="normalized test")]
 
 NORMALIZE = Question(
     "normalize", "Mean subtraction and normalization", code="preprocessing",
-    checks=[calls_check("values",
-                        "mean, std (a constant feature too) and normalize", 1.0,
-                        _normalize, NORMALIZE_CALLS)])
+    checks=[with_hint(calls_check("values",
+                                  "mean, std (a constant feature too) and normalize", 1.0,
+                                  _normalize, NORMALIZE_CALLS), FAR_FROM_ZERO_HINT)])
 
 
 # -- whitening ---------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ WINDOW_TIMEOUT_S = 120.0
 #: what a failed check with dropout on adds
 DROPOUT_HINT = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
                 "before the output layer, and back through it (with that call's cache) in "
-                "backward; in eval mode it must change nothing")
+                "backward; the model's own self.dropout, built once in __init__, whose masks "
+                "advance from call to call (a Dropout built in forward draws its first mask "
+                "again at every call); in eval mode it must change nothing")
 
 
 WINDOW_CLASSIFIER = Question(

@@ -49,5 +49,6 @@ def add_delta_log_probs(model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 def perplexity(log_probs: np.ndarray) -> float:
-    """exp of the mean negative log-probability (natural logs) per predicted token."""
+    """exp of the mean negative log-probability (natural logs) per predicted token: inf where
+    a token has probability 0 (log P = −inf), as the model deserves."""
     raise NotImplementedError("perplexity: not implemented yet — replace this line with your code")

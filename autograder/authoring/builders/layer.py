@@ -142,7 +142,9 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     a model that only wires swapped-in layers (every parameter is another question's), whose
     every coordinate costs a forward of call-backs: the values check still compares each
     gradient, the inputs' and the parameters', whole, with the reference's, and a wiring
-    mistake is wrong along any direction. ``options`` go to every check (``swap_in``,
+    mistake is wrong along any direction. ``successive``: the values check compares the
+    output of a second call of one layer too (a model with dropout inside, whose masks must
+    advance from call to call). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
     if make is None and not variants:
@@ -175,7 +177,8 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                saturated: Saturated | None = None, parity: Parity | None = None,
-               directions: bool | int = False, **options: Any) -> list[Check]:
+               directions: bool | int = False, successive: bool = False,
+               **options: Any) -> list[Check]:
     """One configuration of a layer, checked: :func:`layer_checks` without variants."""
     if parity is not None and torch is None and parity.options.get("torch") is None:
         raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): parity= compares with "
@@ -217,6 +220,13 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         if computed:  # the reference's run computes them too: a submission's reuses them
             payload.update(_mistakes_oracle(ctx, forward_mistakes, backward_mistakes, case,
                                             ran["inputs"][0], ran["grads"][0]))
+        if successive and train is None:
+            # a second call of one layer, in training mode: a model whose dropout masks
+            # advance from call to call (a Dropout built anew in every forward drew the first
+            # call's mask again for every batch and kept full marks: a student trial)
+            again = run(ctx, 2)["result"]["outputs"][1]
+            payload.update({f"{name} of a second call": value for name, value in
+                            _output_payload(ctx, cls, case, again).items()})
         return payload
 
     def gradients(ctx: Context, applications: int) -> GradientProblem:

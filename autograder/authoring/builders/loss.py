@@ -136,6 +136,22 @@ def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: Lo
     _same_when_traced(ctx, cls, counted.get("grad"), untraced)
 
 
+def _require_own_cache(cls: str, grad: np.ndarray, interleaved: np.ndarray) -> None:
+    """``interleaved`` (backward with the first forward's cache, after a second forward on
+    other scores) must be ``grad``: what backward needs is in the cache each forward returns
+    (a softmax's probabilities kept on self gave the later forward's gradient and kept 2 of 2
+    where every check ran forward then backward: a student trial)."""
+    if interleaved.shape == grad.shape and np.allclose(interleaved, grad, rtol=1e-9,
+                                                       atol=1e-12):
+        return
+    raise CheckFailure(f"{cls}.backward with the cache of a first forward, called after a "
+                       "second forward on other scores, did not return the first forward's "
+                       "gradient: it reads something the second forward changed (state kept "
+                       "on self). Keep what backward needs in the cache forward returns, one "
+                       "per call: a loss may be applied to several batches before their "
+                       "backwards run (each time step of an RNN)")
+
+
 def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
     """``scaled`` (backward with ``grad_output=UPSTREAM_SCALE``) must be that multiple of
     ``grad`` (with ``grad_output=1.0``): the chain rule, dJ/dprediction = dJ/dL · dL/dprediction.
@@ -166,18 +182,21 @@ def loss_checks(cls: str, make: Callable[[Context], LossCase], *, question: str 
     (the gradient must scale with it); with ``stable`` (a loss that promises numerical
     stability, on large scores ``make`` draws), they run with floating-point overflow raised
     (:func:`stable_call`)."""
-    def run(ctx: Context, scaled: float | None = None, strict: bool = False
-            ) -> tuple[LossCase, dict[str, Any]]:
+    def run(ctx: Context, scaled: float | None = None, strict: bool = False,
+            interleaved: bool = False) -> tuple[LossCase, dict[str, Any]]:
         case = make(ctx)
         args = [ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
                 ctx.asarray(case.prediction), _send(ctx, case.target)]
         probe = ctx.probe("loss_run")
-        result = (stable_call(ctx, probe, args, {"scaled": scaled}) if strict else
-                  probe(*args, scaled=scaled))
+        options: dict[str, Any] = {"scaled": scaled}
+        if interleaved:  # another batch's scores: the classes rolled
+            options["second"] = ctx.asarray(np.roll(case.prediction, 1, axis=-1))
+        result = (stable_call(ctx, probe, args, options) if strict else
+                  probe(*args, **options))
         return case, result
 
     def values(ctx: Context) -> Payload:
-        case, result = run(ctx, scaled=UPSTREAM_SCALE, strict=stable)
+        case, result = run(ctx, scaled=UPSTREAM_SCALE, strict=stable, interleaved=True)
         _require_loss_vectorized(ctx, module, cls, case)
         grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
         if grad.shape != case.prediction.shape:
@@ -185,6 +204,8 @@ def loss_checks(cls: str, make: Callable[[Context], LossCase], *, question: str 
                                f"prediction has shape {case.prediction.shape}")
         _require_scaled(cls, grad, ctx.to_numpy(result["grad_scaled"],
                                                 f"{cls}.backward's gradient"))
+        _require_own_cache(cls, grad, ctx.to_numpy(result["grad_interleaved"],
+                                                   f"{cls}.backward's gradient"))
         return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
 
     def gradients(ctx: Context) -> GradientProblem:

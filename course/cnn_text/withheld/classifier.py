@@ -29,4 +29,9 @@ BUGS = [
         "        »features, c_drop = self.dropout(", by=("values_dropout",)),
     bug("dropout left on in eval mode", "        « → self.dropout.train(True)\n"
         "        »features, c_drop = self.dropout(", by=("values_dropout",)),
+    # a student trial's (of the window classifier): one call per check drew the same mask
+    bug("a Dropout built in forward: the first mask at every call",
+        "features, c_drop = «self.dropout → Dropout(self.backend, self.dropout.p, "
+        "seed=self.dropout.seed).train(self.training)»(", by=("values_dropout",),
+        says="second call"),
 ]

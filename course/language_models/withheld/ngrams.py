@@ -8,6 +8,10 @@ from nlpdojo_autograder.authoring import bug
 BUGS = [
     bug("<s> = 0 written in, not the argument bos", "windows[windows[:, -1] != «bos → 0»]"),
     bug("a vocabulary of 12 written in, not the argument vocab_size", "powers = «vocab_size → 12»"),
+    # a student trial: 3 of 3, the keys compared as numbers (exact below 2⁵³)
+    bug("n-gram keys computed in float64",
+        "powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=«np.int64 → np.float64»)",
+        says="not the docstring's int64"),
     bug("windows spanning two sentences counted",
         "windows«[windows[:, -1] != bos] → »", says="such a window spans two sentences"),
     bug("every n-gram holding <s> dropped (first words never predicted)",
@@ -35,4 +39,7 @@ BUGS = [
         "                       / len(log_probs)»))",
         says="a Python loop over the tokens"),
     bug("perplexity with the log base mixed up", "float(«np.exp( → 2.0 ** (»-np.mean(log_probs)))"),
+    # a student trial: 1 of 1 while every log-probability checked was finite
+    bug("perplexity leaves the tokens of probability 0 out",
+        "return float(np.exp(-np.mean(«log_probs → log_probs[np.isfinite(log_probs)]»)))"),
 ]

@@ -31,4 +31,8 @@ BUGS = [
         by=("frequencies", "top_k", "reproducible")),
     bug("softmax without the maximum subtracted: a tiny temperature overflows",
         "e = np.exp(z« - np.max(z, axis=1, keepdims=True) → »)", by=("greedy",)),
+    # a student trial: 6.5 of 6.5 while the draws were only pooled over the rows
+    bug("sample_next sorts the rows' uniform numbers",
+        "u = «(1.0 - rng.random(len(probs))) → np.sort(1.0 - rng.random(len(probs)))»[:, None]",
+        by=("frequencies",), says="where a row sits in the batch"),
 ]

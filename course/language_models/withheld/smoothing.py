@@ -28,4 +28,12 @@ BUGS = [
         says="a Python loop over the n-grams"),
     bug("continuation counts replaced by raw counts",
         "num_counts = «continuation_counts(counts[k][0], k, vocab_size) → raw_keys, raw_counts»"),
+    # a student trial: 7 of 7, the rows scored one at a time (a loop over the n-grams)
+    bug("absolute discounting scores one n-gram at a time",
+        "    «p = lookup(unigram_keys, unigram_counts, words) / unigram_counts.sum()  # (M,)  "
+        "C(w) / N → if len(windows) > 1:\n"
+        "        return np.concatenate([absolute_discount_log_probs(counts, windows[i:i + 1], "
+        "vocab_size, discount) for i in range(len(windows))])\n"
+        "    p = lookup(unigram_keys, unigram_counts, words) / unigram_counts.sum()»",
+        says="a Python loop over the n-grams"),
 ]

@@ -16,6 +16,11 @@ BUGS = [
     bug("Xavier bound written in for one size",
         "bound = math.sqrt(6.0 / «(fan_in + fan_out) → 500»)", by=("statistics",)),
     # a student trial: 0.05-0.25 % below b, within the 0.98 b the largest entry was held to
+    # a student trial: 1 of 1, the statistics read after the values were made float64
+    bug("Xavier drawn in float32 whatever the backend computes in",
+        "return «backend.rng(seed).uniform((fan_in, fan_out), low=-bound, high=bound) → "
+        "backend.xp.astype(backend.rng(seed).uniform((fan_in, fan_out), low=-bound, "
+        "high=bound), backend.xp.float32)»", by=("statistics",), says="float32"),
     bug("Xavier bound from fan_in + fan_out + 1",
         "bound = math.sqrt(6.0 / (fan_in + fan_out« → + 1»))", by=("statistics",)),
     bug("weight gradient transposed", "xp.matrix_transpose(«x), grad_output → grad_output), x»"),
@@ -40,4 +45,8 @@ BUGS = [
         "«rows = xp.take(self.weight.data, flat, axis=0)  # (M, D)\n"
         "        out = xp.reshape(rows, (*ids.shape, self.weight.data.shape[1])) → out = "
         "xp.take(self.weight.data, ids, axis=0)»", says="torch refuses this"),
+    # a student trial: 2 of 2 while every case's ids were (B, T)
+    bug("Embedding's output reshaped as (B, T, D) whatever the ids' shape",
+        "out = xp.reshape(rows, «(*ids.shape, self.weight.data.shape[1]) → (ids.shape[0], "
+        "ids.shape[1], self.weight.data.shape[1])»)", by=("values_flat",)),
 ]

@@ -29,6 +29,16 @@ BUGS = [
     bug("max-margin's margin written in, not its constructor's", "hinge = («self.margin → 1.0»"),
     bug("max-margin margin sign flipped", "hinge = (« → -»self.margin - true + prediction) * (1.0"),
     bug("L2 applied to biases", "if w.ndim >= «2 → 1»:"),
+    # a student trial: 1 of 1 while every 1-D parameter of the check was named a bias
+    bug("L2's weights told by name, not by their dimensions",
+        "if «w.ndim >= 2 → \"bias\" not in name»:"),
     bug("L2's lambda written in, not the argument", "penalty = penalty + «lam → 0.03» * xp.sum(w"),
     bug("L2 penalty returned as a Python float", "    return «penalty → float(penalty)», grads\n"),
+    # a student trial: 2 of 2 while every check ran one forward before each backward
+    bug("softmax cross-entropy fills one buffer kept on self: a later forward overwrites the "
+        "cache of an earlier one",
+        "probs = «xp.empty_like(prediction) → (getattr(self, 'buffer', None) if getattr("
+        "self, 'buffer', None) is not None and self.buffer.shape == prediction.shape else "
+        "setattr(self, 'buffer', xp.empty_like(prediction)) or self.buffer)»",
+        says="state kept on self"),
 ]
