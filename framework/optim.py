@@ -59,9 +59,14 @@ class Optimizer:
         loaded: dict[int, dict[str, Any]] = {}
         for i, entries in state["state"].items():
             if not 0 <= int(i) < len(self.params):
+                # a key far past any position is an id(p) (a student trial was asked whether
+                # the state came from another model)
+                why = (": the keys of self.state are the parameters' positions in self.params "
+                       "(0, 1, ...), not id(p), which another process or model does not share"
+                       if abs(int(i)) >= 2**16 else ": was it saved for another model?")
                 raise ValueError(
                     f"optimizer state has an entry for parameter {i}, but this optimizer has "
-                    f"{len(self.params)} parameters: was it saved for another model?"
+                    f"{len(self.params)} parameters{why}"
                 )
             ref = self.params[int(i)].data
             loaded[int(i)] = {

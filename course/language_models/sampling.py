@@ -308,10 +308,17 @@ def _top_k_judge(actual: dict, expected: dict | None) -> Verdict:
         if bad.size:
             r = int(bad[0])
             worst = int(rank[bad].max()) + 1
+            smallest = float(np.mean(rank[bad] >= scores.shape[1] - k))
+            # a draw outside the top k at every rank is top-k not applied at all (a student
+            # trial's sample_next that never passed top_k on was told to keep the largest)
             cause = ("the (k + 1)-th word is kept too: an off-by-one (k + 1 words kept, or "
                      "scores > the (k + 1)-th largest where >= the k-th largest is meant)"
                      if worst == k + 1 else "keep the k largest scores (np.partition or "
-                     "np.argsort), not the smallest")
+                     "np.argsort), not the smallest" if smallest > 0.9 else
+                     "the draws reach words of every rank, as if top-k were not applied where "
+                     "the draw is made: does sample_next pass top_k on to tempered_probs, and "
+                     "are the probabilities outside the k largest 0 (and the kept ones "
+                     "renormalised)?")
             return Verdict(False, f"{name}: row {r} drew word {int(draws[r])}, ranked "
                            f"{int(rank[r]) + 1} by probability; top-k must only draw among the "
                            f"k = {k} most probable ({bad.size} of {len(draws)} rows broke it, "

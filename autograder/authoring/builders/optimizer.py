@@ -216,9 +216,11 @@ def optimizer_checks(cls: str, case: OptimizerCase, *, question: str | None = No
                 other = actual.get("resumed " + key[len("straight "):])
                 if other is None or not np.allclose(value, other, rtol=1e-12, atol=1e-14):
                     return Verdict(False, "an optimizer loaded from state_dict() half-way does "
-                                   "not continue the same trajectory: save every piece of "
-                                   "per-parameter state (moments, step count) in state_dict and "
-                                   "restore it in load_state_dict")
+                                   "not continue the same trajectory: everything step() "
+                                   "carries from step to step must be in what the given "
+                                   "state_dict saves: each parameter's moments in "
+                                   "self.state[i], the step count in self.steps (an attribute "
+                                   "of your own, such as self.t, is not saved)")
         return Verdict(True, "resumes exactly from its state_dict")
 
     # a value check whose payload also holds the known mistakes' trajectories (the grader's,
