@@ -468,6 +468,19 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     return result
 
 
+def keeps_global_rng(func: Callable[..., Any], args: Sequence[Any],
+                     kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``func(*args, **kwargs)`` and whether NumPy's global generator (``np.random.seed``,
+    ``np.random.random``...) is as it was before the call: a function told to draw from the
+    generator it is given draws nothing from the caller's global one, nor reseeds it."""
+    before = np.random.get_state()
+    result = func(*args, **kwargs)
+    after = np.random.get_state()
+    kept = (before[0] == after[0] and np.array_equal(before[1], after[1])
+            and tuple(before[2:]) == tuple(after[2:]))
+    return {"result": result, "kept": bool(kept)}
+
+
 def loss_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                    prediction: Any, target: Any) -> float:
     loss_fn = invoke(cls, args, kwargs)

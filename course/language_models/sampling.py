@@ -387,6 +387,15 @@ def _greedy_judge(actual: dict, expected: dict | None) -> Verdict:
 
 def _reproducible_collect(ctx: Context) -> dict[str, np.ndarray]:
     scores = ctx.rng().normal(0, 1, (300, 20))
+    # "every random number comes from rng, never from np.random.*": NumPy's global generator
+    # as it was after a call (one reseeded from rng, then drawn from, kept every point: its
+    # draws are reproducible and rightly spread; a student trial)
+    run = ctx.probe("keeps_global_rng")(ctx.function("sample_next"), [scores, 7, 1.0, None], {})
+    if not run["kept"]:
+        raise CheckFailure("sample_next changed NumPy's global random generator (np.random.seed, "
+                           "np.random.random, np.random.choice...): every random number comes "
+                           "from the generator it is given, rng (rng.random(B)), never from "
+                           "np.random.*, whose state is the caller's")
     return {"scores": scores, "a": _draws(ctx, scores, 7, 1.0, None),
             "again": _draws(ctx, scores, 7, 1.0, None),
             "other seed": _draws(ctx, scores, 8, 1.0, None)}

@@ -35,4 +35,9 @@ BUGS = [
     bug("sample_next sorts the rows' uniform numbers",
         "u = «(1.0 - rng.random(len(probs))) → np.sort(1.0 - rng.random(len(probs)))»[:, None]",
         by=("frequencies",), says="where a row sits in the batch"),
+    # a student trial: 6.5 of 6.5, reproducible and rightly spread
+    bug("sample_next reseeds NumPy's global generator from rng and draws from it",
+        "u = (1.0 - «rng.random(len(probs)) → (np.random.seed(int(rng.integers(2**32))), "
+        "np.random.random(len(probs)))[1]»)[:, None]", by=("reproducible",),
+        says="global random generator"),
 ]
