@@ -435,7 +435,9 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     second forward pass backpropagated with ``grad_output=scaled`` (a loss inside a larger
     objective, J = scaled * L: the gradient must scale with it). With ``second`` (another
     prediction), also ``grad_interleaved``: the first prediction's gradient from its own cache
-    after a forward of ``second`` (what backward needs lives in the cache, not on self)."""
+    after a forward of ``second``, and ``grad_second_first``: the second's gradient from its
+    cache, taken before the first's (against ``grad_second``, the second's alone): what
+    backward needs lives in the cache, not on self."""
     loss_fn = invoke(cls, args, kwargs)
     given = _snapshot([prediction, target])
 
@@ -462,9 +464,19 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
         _, cache = forward(loss_fn, (prediction, target))
         result["grad_scaled"] = loss_fn.backward(scaled, cache)
     if second is not None:
+        # the first's backward after a second forward (state kept on self is the second's),
+        # then the second's backward before the first's (a queue on self answers the first
+        # order right and this one wrong: an adversarial trial)
         _, cache = forward(loss_fn, (prediction, target))
         forward(loss_fn, (second, target))
         result["grad_interleaved"] = loss_fn.backward(grad_output, cache)
+        _, alone = forward(loss_fn, (second, target))
+        result["grad_second"] = loss_fn.backward(grad_output, alone)
+        fresh = invoke(cls, args, kwargs)  # nothing left on self by the calls above
+        _, cache = forward(fresh, (prediction, target))
+        _, later = forward(fresh, (second, target))
+        result["grad_second_first"] = fresh.backward(grad_output, later)
+        fresh.backward(grad_output, cache)
     return result
 
 

@@ -127,35 +127,57 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
         for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
                                strict=True):
             out[f"n={n} {name}"] = value
-    vocab, bos, _ = LARGE_IDS
+    vocab, bos, eos = LARGE_IDS
     stream = _random_stream(rng, 3, sentences=10, ids=LARGE_IDS)
     counts = _counts(ctx, stream, 3, vocab, bos)
     _name_an_overflow(counts[0], stream, vocab, bos)
     for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
                            strict=True):
         out[f"n=3, |V| = {vocab:,}: {name}"] = value
+    # 4-grams past 2⁵³ (|V|⁴ = 6.25·10¹⁸), two of them one apart near the top: keys computed
+    # in floats and cast back to int64 share one key there (a float64 is exact up to 2⁵³ only;
+    # such keys kept 3 of 3 while every large key was a trigram's: an adversarial trial)
+    top = vocab - 1
+    near = np.concatenate([[*np.full(3, bos), top, top, top, top - 3 + k, eos] for k in (0, 1)])
+    stream = np.concatenate([_random_stream(rng, 4, sentences=6, ids=LARGE_IDS),
+                             near.astype(np.int64)])
+    counts = _counts(ctx, stream, 4, vocab, bos)
+    _name_an_overflow(counts[0], stream, vocab, bos, n=4)
+    for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
+                           strict=True):
+        out[f"n=4, |V| = {vocab:,}: {name}"] = value
     return out
 
 
-def _name_an_overflow(keys: np.ndarray, stream: np.ndarray, vocab: int, bos: int) -> None:
-    """Fail saying so where the trigram keys of a large vocabulary are not those of int64
-    arithmetic: a narrower integer type wrapped around (the docstring's "as one int64")."""
-    windows = np.lib.stride_tricks.sliding_window_view(stream.astype(np.int64), 3)  # (T−2, 3)
+def _name_an_overflow(keys: np.ndarray, stream: np.ndarray, vocab: int, bos: int,
+                      n: int = 3) -> None:
+    """Fail saying so where the n-gram keys of a large vocabulary are not those of int64
+    arithmetic: a narrower integer type wrapped around, or floats (the docstring's "as one
+    int64")."""
+    windows = np.lib.stride_tricks.sliding_window_view(stream.astype(np.int64), n)  # (T−n+1, n)
     windows = windows[windows[:, -1] != bos]
-    right = np.unique(windows @ (vocab ** np.arange(2, -1, -1, dtype=np.int64)))  # (K,)
+    right = np.unique(windows @ (vocab ** np.arange(n - 1, -1, -1, dtype=np.int64)))  # (K,)
     keys = np.asarray(keys)
     if keys.shape == right.shape and np.array_equal(keys, right) and keys.dtype == np.int64:
         return
     if keys.dtype.kind == "f":  # exact to rounding here, and compared so: told by its dtype
         raise CheckFailure(
-            f"count_ngrams (n = 3, |V| = {vocab:,}): your keys are {keys.dtype}, not the "
+            f"count_ngrams (n = {n}, |V| = {vocab:,}): your keys are {keys.dtype}, not the "
             "docstring's int64: a float holds integers exactly only up to 2⁵³ (9·10¹⁵, which "
             "4-grams of a 10,000-word vocabulary pass), beyond which distinct n-grams share a "
             "key and their counts merge; compute the keys in int64 (np.int64 powers and ids)")
+    floated = np.unique((windows.astype(np.float64) @ (float(vocab) ** np.arange(
+        n - 1, -1, -1, dtype=np.float64))).astype(np.int64))
+    if keys.dtype.kind in "iu" and np.array_equal(keys, floated):
+        raise CheckFailure(
+            f"count_ngrams (n = {n}, |V| = {vocab:,}): your keys are those of floating-point "
+            "arithmetic cast to integers: past 2⁵³ (9·10¹⁵) a float64 skips integers, and "
+            f"here {right.size - floated.size} pair(s) of distinct n-grams one apart share a "
+            "key; compute the keys in int64 throughout (np.int64 powers and ids)")
     narrow = keys.dtype.kind in "iu" and keys.dtype.itemsize < 8
     if narrow or (keys.size and keys.dtype.kind in "iu" and (keys < 0).any()):
         raise CheckFailure(
-            f"count_ngrams (n = 3, |V| = {vocab:,}): your keys are not those of int64 "
+            f"count_ngrams (n = {n}, |V| = {vocab:,}): your keys are not those of int64 "
             f"arithmetic (they are {keys.dtype}{', some negative' if (keys < 0).any() else ''}"
             "): |V|ⁿ passes 2³¹ here, where a narrower integer wraps around and distinct "
             "n-grams share a key; compute the keys in int64 (np.int64 powers and ids)")

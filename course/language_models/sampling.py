@@ -141,10 +141,9 @@ def _frequency_collect(ctx: Context) -> dict[str, np.ndarray]:
     for i, (name, scores, temperature, top_k) in enumerate(cases):
         draws = _draws(ctx, np.tile(scores, (DRAWS, 1)), ctx.seed + i, temperature, top_k)
         out[f"{name}|observed"] = np.bincount(draws, minlength=len(scores))
-        # the rows' draws by position: the first half's and the even rows' (identical rows
-        # draw alike wherever they sit in the batch)
-        out[f"{name}|first half"] = np.bincount(draws[:DRAWS // 2], minlength=len(scores))
-        out[f"{name}|even rows"] = np.bincount(draws[::2], minlength=len(scores))
+        # the draws themselves, row by row: identical rows draw alike and independently,
+        # wherever they sit in the batch (_by_position)
+        out[f"{name}|draws"] = np.asarray(draws, np.int64)
         out[f"{name}|expected"] = exact_tempered(scores[None], temperature, top_k)[0] * DRAWS
         out[f"{name}|scores"] = np.asarray(scores, np.float64)
     return out
@@ -197,8 +196,8 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
                            f"over the top k (chi-square {stat:.1f} > {limit:.1f}); word {worst} "
                            f"was drawn {int(obs[worst])} times, expected {exp[worst]:.0f}. Divide "
                            "the scores by T (not multiply) and renormalise after top-k")
-        if f"{name}|first half" in actual:
-            by_position = _by_position(name, actual, obs)
+        if f"{name}|draws" in actual:
+            by_position = _by_position(name, np.asarray(actual[f"{name}|draws"], np.int64))
             if by_position:
                 return Verdict(False, by_position)
         lines.append(f"{name}: chi-square {stat:.1f} ≤ {limit:.1f}")
@@ -206,32 +205,69 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
                    "; ".join(lines) + ")")
 
 
-def _by_position(name: str, actual: dict, observed: np.ndarray) -> str:
-    """Why the draws of identical rows depend on where a row sits in the batch ("" where they
-    do not): the first half's draws against the second half's, the even rows' against the odd
-    rows', each a chi-square test of homogeneity at :data:`CHI2_ALPHA`. One uniform number
-    spread over the rows (row i drawing only from the i-th slice of its cumulative sums) or
-    the rows' numbers sorted kept every point while the draws were only pooled (a student
-    trial: the pooled histogram is near perfect)."""
-    for part, rest in (("first half", "second half"), ("even rows", "odd rows")):
-        a = np.asarray(actual[f"{name}|{part}"], np.float64)
-        b = observed - a
-        cells = (a + b) > 0
-        if cells.sum() < 2:
-            continue
-        a, b = a[cells], b[cells]
-        ea, eb = (a + b) * a.sum() / (a + b).sum(), (a + b) * b.sum() / (a + b).sum()
-        stat = float(np.sum((a - ea) ** 2 / ea) + np.sum((b - eb) ** 2 / eb))
-        limit = chi2_upper_quantile(CHI2_ALPHA, int(cells.sum()) - 1)
-        if stat > limit:
-            words = np.flatnonzero(cells)
-            w = int(np.argmax(np.abs(a / a.sum() - b / b.sum())))
-            return (f"{name}: the {DRAWS} rows are one row repeated, yet their draws depend "
-                    f"on where a row sits in the batch: word {int(words[w])} was drawn "
-                    f"{int(a[w])} times by the {part} and {int(b[w])} times by the {rest} "
-                    f"(chi-square of homogeneity {stat:.1f} > {limit:.1f}): every row needs a "
-                    "uniform number of its own, independent of the others' (rng.random(B)), "
-                    "not one number spread over the rows, nor numbers sorted or paired")
+#: the periods of a row's position and the distances between rows over which the draws of
+#: identical rows are tested (blocks of 3 sorted, or pairs three rows apart drawn as u and
+#: 1 − u, kept every point while only halves and parity were: an adversarial trial)
+PERIODS, LAGS = range(2, 9), range(1, 9)
+#: a word's share of the draws below which it joins the others in one category: every cell
+#: of a test's table then expects dozens of draws at least (the chi-square law holds)
+MIN_SHARE = 0.05
+
+
+def _chi2_table(table: np.ndarray) -> tuple[float, int]:
+    """Pearson's statistic of a contingency table (groups x categories, empty rows and
+    columns dropped) against independence, and its degrees of freedom."""
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
+        return 0.0, 0
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    stat = float(np.sum((table - expected) ** 2 / expected))
+    return stat, (table.shape[0] - 1) * (table.shape[1] - 1)
+
+
+def _by_position(name: str, draws: np.ndarray) -> str:
+    """Why the draws of identical rows depend on where a row sits in the batch, or on the
+    draw of another row ("" where they do not): chi-square tests at :data:`CHI2_ALPHA` of the
+    two halves, of the positions modulo each of :data:`PERIODS`, and of each row's draw
+    against the draw :data:`LAGS` rows before it, over categories of words (those drawn at
+    least :data:`MIN_SHARE` of the time, the rest together). One uniform number spread over
+    the rows or the rows' numbers sorted kept every point while the draws were only pooled (a
+    student trial: the pooled histogram is near perfect)."""
+    counts = np.bincount(draws)
+    frequent = np.flatnonzero(counts >= MIN_SHARE * draws.size)
+    label = np.full(counts.size, frequent.size)  # the rare words: one category
+    label[frequent] = np.arange(frequent.size)
+    k = frequent.size + int(counts.sum() - counts[frequent].sum() >= MIN_SHARE * draws.size)
+    labels = label[draws]  # (N,)
+    keep = labels < k
+    if k < 2:  # one category: nothing to tell apart
+        return ""
+    rows = np.arange(draws.size)
+    tests = [("the first half of the rows and the second", rows >= draws.size // 2, 2)]
+    tests += [(f"the rows grouped by their position modulo {m}", rows % m, m) for m in PERIODS]
+    for what, group, groups in tests:
+        table = np.zeros((groups, k))
+        np.add.at(table, (group[keep].astype(np.int64), labels[keep]), 1)
+        stat, df = _chi2_table(table)
+        if df and stat > chi2_upper_quantile(CHI2_ALPHA, df):
+            return (f"{name}: the {DRAWS} rows are one row repeated, yet their draws depend on "
+                    f"where a row sits in the batch: {what} draw the words in other "
+                    f"proportions (chi-square of homogeneity {stat:.1f} > "
+                    f"{chi2_upper_quantile(CHI2_ALPHA, df):.1f}): every row needs a uniform "
+                    "number of its own, independent of the others' (rng.random(B)), not one "
+                    "number spread over the rows, nor numbers sorted or paired")
+    for lag in LAGS:
+        pair = keep[:-lag] & keep[lag:]
+        table = np.zeros((k, k))
+        np.add.at(table, (labels[:-lag][pair], labels[lag:][pair]), 1)
+        stat, df = _chi2_table(table)
+        if df and stat > chi2_upper_quantile(CHI2_ALPHA, df):
+            return (f"{name}: the {DRAWS} rows are one row repeated, yet the word a row draws "
+                    f"depends on the word drawn {lag} row{'s' if lag > 1 else ''} before it "
+                    f"(chi-square of independence {stat:.1f} > "
+                    f"{chi2_upper_quantile(CHI2_ALPHA, df):.1f}): every row needs a uniform "
+                    "number of its own, independent of the others' (rng.random(B)), not "
+                    "numbers sorted or paired (u and 1 − u)")
     return ""
 
 

@@ -69,14 +69,22 @@ def _lambda(ctx: Context) -> float:
     return float(f"{settings_rng(ctx).uniform(0.005, 0.1):.3g}")
 
 
+#: the names a 1-D scale of the L2 check may have, one drawn per grading
+L2_SCALE_NAMES = ("ln.weight", "gain", "layer_scale", "bn.gamma", "attention.temperature")
+
+
 def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
     rng = ctx.rng()
-    # a 1-D parameter that is not a bias (a normalization layer's scale): the docstring's
-    # weights are the arrays of two or more dimensions (a test by name, "bias" not in it,
-    # regularized it and kept 1 of 1: a student trial)
+    # 1-D parameters that are not biases (a normalization layer's scale), one of them named
+    # per grading, and a 2-D weight named as a normalization's: the docstring's weights are
+    # the arrays of two or more dimensions (a test by name, "bias" not in it, regularized
+    # norm.weight and kept 1 of 1: a student trial; "bias" and "norm" not in it kept 1 of 1
+    # while the names were fixed: an adversarial trial)
+    scale = L2_SCALE_NAMES[int(settings_rng(ctx).integers(len(L2_SCALE_NAMES)))]
     return {"embedding.weight": rng.standard_normal((5, 2)),
             "hidden.weight": rng.standard_normal((4, 3)), "hidden.bias": rng.standard_normal(3),
-            "output.bias": rng.standard_normal(2), "norm.weight": rng.standard_normal(3)}
+            "output.bias": rng.standard_normal(2), "norm.weight": rng.standard_normal(3),
+            scale: rng.standard_normal(4), "norm.projection": rng.standard_normal((3, 2))}
 
 
 def _l2_call(ctx: Context, params: dict[str, np.ndarray]):

@@ -262,3 +262,41 @@ def test_a_backward_that_gives_up_at_scale_earns_no_eval_mode_points(tmp_path):
     checks = _grade("neural_networks", course / "neural_networks", "window_classifier")
     assert sum(c.score for c in checks.values()) == 0, {
         k: (c.score, c.message[:200]) for k, c in checks.items() if c.score}
+
+
+def test_a_loss_that_keeps_its_caches_in_a_queue_on_self_earns_no_values_points(tmp_path):
+    """A loss whose forward returns no cache and queues what backward needs on self, backward
+    popping the oldest, answered a first forward's backward after a second forward right and
+    kept 2 of 2 (an adversarial trial); the values check also runs a second forward's backward
+    before the first's, on a loss of its own."""
+    course = edited_course(tmp_path, ("library", "neural_networks"))
+    path = course / "library/losses.py"
+    text = path.read_text()
+    for old, new in (("        return loss, (active, onehot)\n",
+                      "        self.queue = getattr(self, 'queue', [])\n"
+                      "        self.queue.append((active, onehot))\n"
+                      "        return loss, None\n"),
+                     ("        active, onehot = cache\n",
+                      "        active, onehot = self.queue.pop(0)\n")):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    checks = _grade("neural_networks", course / "neural_networks", "max_margin")
+    values = checks["max_margin.values"]
+    assert values.score == 0 and "called before the first forward's backward" in \
+        values.message, values.message
+
+
+def test_ngram_keys_made_in_floats_and_cast_back_lose_the_counts_check(tmp_path):
+    """Keys computed in float64 and cast to int64 are exact below 2⁵³ and kept 3 of 3 while
+    every large key was a trigram's (an adversarial trial): 4-grams one apart past 2⁵³ share a
+    key there, and the message says why."""
+    course = edited_course(tmp_path, ("language_models",), {"language_models/ngrams.py": (
+        "    powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)  # (k,)  V^(k−1) "
+        "… V^0\n    return windows.astype(np.int64) @ powers  # (M,)",
+        "    powers = float(vocab_size) ** np.arange(k - 1, -1, -1, dtype=np.float64)\n"
+        "    return (windows.astype(np.float64) @ powers).astype(np.int64)")})
+    checks = _grade("language_models", course / "language_models", "ngram_counts")
+    values = checks["ngram_counts.values"]
+    assert values.score == 0 and "floating-point arithmetic cast to integers" in \
+        values.message, values.message

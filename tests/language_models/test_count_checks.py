@@ -156,3 +156,28 @@ def test_the_greedy_check_accepts_a_near_tie_drawn_either_way_at_tiny_temperatur
     far[1] = np.argmin(scores[1])
     verdict = sampling._greedy_judge({"scores": scores, "T=0": best, "T=1e-4": far}, None)
     assert not verdict.passed and "T=1e-4: row 1 drew" in verdict.message
+
+
+def _inverse_cdf(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.cumsum(p), u * np.sum(p))
+
+
+def test_draws_of_identical_rows_must_not_depend_on_position_or_on_each_other():
+    """A sampler whose rows' numbers were one spread over the batch, or sorted (a student
+    trial), sorted in blocks of three or paired three rows apart as u and 1 − u (an
+    adversarial trial), keeps the pooled histogram near perfect; the draws of identical rows
+    are tested by position (halves, periods) and against the draw a few rows before."""
+    rng = np.random.default_rng(29)
+    p = np.array([0.1, 0.2, 0.3, 0.25, 0.15])
+    n = sampling.DRAWS
+    assert sampling._by_position("right", _inverse_cdf(rng.random(n), p)) == ""
+    spread = (rng.random() + np.arange(n)) / n
+    blocks = np.sort(rng.random(n).reshape(-1, 4), axis=1).reshape(-1)
+    paired = rng.random(n)
+    pairs = paired[:n // 6 * 6].reshape(-1, 6)  # a view: u[i + 3] = 1 − u[i] in blocks of 6
+    pairs[:, 3:] = 1 - pairs[:, :3]
+    for name, u, said in (("spread", spread, "where a row sits"),
+                          ("sorted in blocks", blocks, "where a row sits"),
+                          ("paired", paired, "3 rows before it")):
+        message = sampling._by_position(name, _inverse_cdf(u, p))
+        assert said in message, (name, message)

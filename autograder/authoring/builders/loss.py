@@ -136,20 +136,26 @@ def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: Lo
     _same_when_traced(ctx, cls, counted.get("grad"), untraced)
 
 
-def _require_own_cache(cls: str, grad: np.ndarray, interleaved: np.ndarray) -> None:
-    """``interleaved`` (backward with the first forward's cache, after a second forward on
-    other scores) must be ``grad``: what backward needs is in the cache each forward returns
-    (a softmax's probabilities kept on self gave the later forward's gradient and kept 2 of 2
-    where every check ran forward then backward: a student trial)."""
+def _require_own_cache(cls: str, grad: np.ndarray, interleaved: np.ndarray, *,
+                       order: str = "first") -> None:
+    """``interleaved`` (backward with one forward's cache, after a second forward on other
+    scores: the first's, or with ``order="second"`` the second's, taken before the first's)
+    must be ``grad`` (that forward's own gradient): what backward needs is in the cache each
+    forward returns (a softmax's probabilities kept on self gave the later forward's gradient
+    and kept 2 of 2 where every check ran forward then backward: a student trial; a queue on
+    self answered the first order: an adversarial trial)."""
     if interleaved.shape == grad.shape and np.allclose(interleaved, grad, rtol=1e-9,
                                                        atol=1e-12):
         return
-    raise CheckFailure(f"{cls}.backward with the cache of a first forward, called after a "
-                       "second forward on other scores, did not return the first forward's "
-                       "gradient: it reads something the second forward changed (state kept "
-                       "on self). Keep what backward needs in the cache forward returns, one "
-                       "per call: a loss may be applied to several batches before their "
-                       "backwards run (each time step of an RNN)")
+    which = ("the cache of a first forward, called after a second forward on other scores, "
+             "did not return the first forward's gradient" if order == "first" else
+             "the cache of a second forward, called before the first forward's backward, did "
+             "not return the second forward's gradient")
+    raise CheckFailure(f"{cls}.backward with {which}: it reads something kept on self (the "
+                       "latest forward's state, or a queue of them). Keep what backward needs "
+                       "in the cache forward returns, one per call: a loss may be applied to "
+                       "several batches before their backwards run, in any order (each time "
+                       "step of an RNN, backpropagated in reverse)")
 
 
 def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
@@ -206,6 +212,10 @@ def loss_checks(cls: str, make: Callable[[Context], LossCase], *, question: str 
                                                 f"{cls}.backward's gradient"))
         _require_own_cache(cls, grad, ctx.to_numpy(result["grad_interleaved"],
                                                    f"{cls}.backward's gradient"))
+        _require_own_cache(cls, ctx.to_numpy(result["grad_second"],
+                                             f"{cls}.backward's gradient"),
+                           ctx.to_numpy(result["grad_second_first"],
+                                        f"{cls}.backward's gradient"), order="second")
         return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
 
     def gradients(ctx: Context) -> GradientProblem:

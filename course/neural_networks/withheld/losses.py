@@ -40,5 +40,5 @@ BUGS = [
         "probs = «xp.empty_like(prediction) → (getattr(self, 'buffer', None) if getattr("
         "self, 'buffer', None) is not None and self.buffer.shape == prediction.shape else "
         "setattr(self, 'buffer', xp.empty_like(prediction)) or self.buffer)»",
-        says="state kept on self"),
+        says="kept on self"),
 ]
