@@ -221,12 +221,14 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
             payload.update(_mistakes_oracle(ctx, forward_mistakes, backward_mistakes, case,
                                             ran["inputs"][0], ran["grads"][0]))
         if successive and train is None:
-            # a second call of one layer, in training mode: a model whose dropout masks
-            # advance from call to call (a Dropout built anew in every forward drew the first
-            # call's mask again for every batch and kept full marks: a student trial)
-            again = run(ctx, 2)["result"]["outputs"][1]
-            payload.update({f"{name} of a second call": value for name, value in
-                            _output_payload(ctx, cls, case, again).items()})
+            # the second and third calls of one layer, in training mode: a model whose dropout
+            # masks advance from call to call (a Dropout built anew in every forward drew the
+            # first call's mask again for every batch and kept full marks: a student trial;
+            # masks cycling with period 2 passed a second call alone: an adversarial trial)
+            later = run(ctx, 3)["result"]["outputs"]
+            for label, output in (("a second call", later[1]), ("a third call", later[2])):
+                payload.update({f"{name} of {label}": value for name, value in
+                                _output_payload(ctx, cls, case, output).items()})
         return payload
 
     def gradients(ctx: Context, applications: int) -> GradientProblem:
