@@ -77,8 +77,8 @@ def dropout_variant(make: Callable[[Context], LayerCase], title: str, points: fl
     reference's (the masks are drawn from the dropout layer's seed and call count, so the
     reference draws the same; torch's are not: no torch oracle), check ``dropout``, and in
     eval mode, where it must drop nothing, ``dropout_eval``; half the points each, ``hint``
-    where either fails. The dropout check compares a second call's output of one layer too
-    (``successive``): the masks advance from call to call."""
+    where either fails. The dropout check compares the outputs of a second and a third call
+    of one layer too (``successive``): the masks advance from call to call."""
     return Variant(make, title, points, only=("values", "eval"), successive=True,
                    names={"values": "dropout", "eval": "dropout_eval"}, torch=None,
                    eval_mode=True, shares={"values": 0.5, "eval": 0.5}, at_scale=at_scale,

@@ -143,8 +143,8 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     every coordinate costs a forward of call-backs: the values check still compares each
     gradient, the inputs' and the parameters', whole, with the reference's, and a wiring
     mistake is wrong along any direction. ``successive``: the values check compares the
-    output of a second call of one layer too (a model with dropout inside, whose masks must
-    advance from call to call). ``options`` go to every check (``swap_in``,
+    outputs of a second and a third call of one layer too (a model with dropout inside,
+    whose masks must advance from call to call). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
     if make is None and not variants:
