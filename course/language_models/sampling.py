@@ -105,6 +105,7 @@ def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
                            if 0 < temperature < 0.01 else f(scores, temperature, top_k),
                            "tempered_probs")
         out[f"T={temperature}, top_k={top_k}"] = got
+        out[f"T={temperature}, top_k={top_k}|scores"] = scores  # the grader's: the same
     out.update(_tied_values(ctx, f))
     # T = 0 where a row's maximum is tied: all of it on the first (fixed rows)
     out["T=0, the maximum tied"] = ctx.to_numpy(f(TIED_MAXIMA, 0.0, None), "tempered_probs")
@@ -455,11 +456,33 @@ def _reproducible_judge(actual: dict, expected: dict | None) -> Verdict:
 #: what the sampling checks compare the draws with: the grader's own distribution
 EXACT = "the exact tempered top-k distribution, computed by the grader (exact_tempered)"
 
+def _not_renormalised(expected: dict) -> dict:
+    """The tempered distributions with top-k applied after the softmax and never renormalised
+    (each row summing to the mass its k words had: a student trial was shown the differing
+    entries only), from the expected payload's scores."""
+    out = {}
+    for temperature, top_k in SAMPLING_CASES:
+        key = f"T={temperature}, top_k={top_k}"
+        if top_k is None or not temperature or f"{key}|scores" not in expected:
+            continue
+        full = exact_tempered(np.asarray(expected[f"{key}|scores"]), temperature, None)
+        out[key] = np.where(np.asarray(expected[key]) > 0, full, 0.0)
+    return out
+
+
+#: the usual mistakes of tempered_probs, told by the values check
+TEMPERED_MISTAKES = {
+    "top-k applied after the softmax without renormalising: the k kept probabilities must "
+    "sum to 1 (divide by their sum, or mask the scores to -inf before the softmax)":
+        _not_renormalised,
+}
+
 SAMPLING = Question(
     "sampling", "Sampling the next word: temperature and top-k",
     checks=[
         value_check("values", "tempered top-k distributions (T from 0 to 2, k from "
-                    "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12),
+                    "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12,
+                    mistakes=TEMPERED_MISTAKES),
         custom_check("frequencies", f"{DRAWS} draws follow the exact tempered "
                      "distribution (chi-square)", 2.0, _frequency_collect,
                      _frequency_judge, oracle=EXACT),

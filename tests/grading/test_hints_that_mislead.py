@@ -533,3 +533,20 @@ def test_a_velocity_updated_in_place_from_the_first_steps_gradient_keeps_its_poi
     checks = _grade("neural_networks", course / "neural_networks", "momentum")
     assert checks and all(c.score == c.max_score for c in checks.values()), \
         {k: c.message for k, c in checks.items() if c.score < c.max_score}
+
+
+def test_top_k_probabilities_not_renormalised_are_named(tmp_path):
+    """tempered_probs that keeps the top k of the full softmax without renormalising was
+    shown the differing entries alone (a student trial): the values check names it."""
+    lost = _lost(tmp_path, "language_models", "sampling", "language_models/sampling.py",
+                 "        scores = np.where(scores >= kth, scores, -np.inf)  # (B, V)\n"
+                 "    z = scores / temperature  # (B, V)\n"
+                 "    e = np.exp(z - np.max(z, axis=1, keepdims=True))  # (B, V)  0 where masked\n"
+                 "    return e / np.sum(e, axis=1, keepdims=True)\n",
+                 "        kept = scores >= kth\n"
+                 "    else:\n"
+                 "        kept = np.ones(scores.shape, dtype=bool)\n"
+                 "    z = scores / temperature\n"
+                 "    e = np.exp(z - np.max(z, axis=1, keepdims=True))\n"
+                 "    return np.where(kept, e, 0.0) / np.sum(e, axis=1, keepdims=True)\n")
+    _says({"values": lost["sampling.values"]}, "without renormalising")
