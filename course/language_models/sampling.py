@@ -244,31 +244,30 @@ def _by_position(name: str, draws: np.ndarray) -> str:
     if k < 2:  # one category: nothing to tell apart
         return ""
     rows = np.arange(draws.size)
-    tests = [("the first half of the rows and the second", rows >= draws.size // 2, 2)]
-    tests += [(f"the rows grouped by their position modulo {m}", rows % m, m) for m in PERIODS]
-    for what, group, groups in tests:
+    groupings = [("the first half of the rows and the second", rows >= draws.size // 2, 2)]
+    groupings += [(f"the rows grouped by their position modulo {m}", rows % m, m)
+                  for m in PERIODS]
+    tables = []  # (what the draws depend on, the test, its table)
+    for what, group, groups in groupings:
         table = np.zeros((groups, k))
         np.add.at(table, (group[keep].astype(np.int64), labels[keep]), 1)
-        stat, df = _chi2_table(table)
-        if df and stat > chi2_upper_quantile(CHI2_ALPHA, df):
-            return (f"{name}: the {DRAWS} rows are one row repeated, yet their draws depend on "
-                    f"where a row sits in the batch: {what} draw the words in other "
-                    f"proportions (chi-square of homogeneity {stat:.1f} > "
-                    f"{chi2_upper_quantile(CHI2_ALPHA, df):.1f}): every row needs a uniform "
-                    "number of its own, independent of the others' (rng.random(B)), not one "
-                    "number spread over the rows, nor numbers sorted or paired")
+        tables.append((f"where a row sits in the batch: {what} draw the words in other "
+                       "proportions", "homogeneity", table))
     for lag in LAGS:
         pair = keep[:-lag] & keep[lag:]
         table = np.zeros((k, k))
         np.add.at(table, (labels[:-lag][pair], labels[lag:][pair]), 1)
+        tables.append((f"the word drawn {lag} row{'s' if lag > 1 else ''} before it",
+                       "independence", table))
+    for what, test, table in tables:
         stat, df = _chi2_table(table)
-        if df and stat > chi2_upper_quantile(CHI2_ALPHA, df):
-            return (f"{name}: the {DRAWS} rows are one row repeated, yet the word a row draws "
-                    f"depends on the word drawn {lag} row{'s' if lag > 1 else ''} before it "
-                    f"(chi-square of independence {stat:.1f} > "
-                    f"{chi2_upper_quantile(CHI2_ALPHA, df):.1f}): every row needs a uniform "
-                    "number of its own, independent of the others' (rng.random(B)), not "
-                    "numbers sorted or paired (u and 1 − u)")
+        limit = chi2_upper_quantile(CHI2_ALPHA, df) if df else 0.0
+        if df and stat > limit:
+            return (f"{name}: the {DRAWS} rows are one row repeated, yet their draws depend on "
+                    f"{what} (chi-square of {test} {stat:.1f} > {limit:.1f}): every row needs "
+                    "a uniform number of its own, independent of the others' (rng.random(B)), "
+                    "not one number spread over the rows, nor numbers sorted or paired (u and "
+                    "1 − u)")
     return ""
 
 
