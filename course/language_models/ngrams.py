@@ -128,24 +128,21 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
                                strict=True):
             out[f"n={n} {name}"] = value
     vocab, bos, eos = LARGE_IDS
-    stream = _random_stream(rng, 3, sentences=10, ids=LARGE_IDS)
-    counts = _counts(ctx, stream, 3, vocab, bos)
-    _name_an_overflow(counts[0], stream, vocab, bos)
-    for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
-                           strict=True):
-        out[f"n=3, |V| = {vocab:,}: {name}"] = value
-    # 4-grams past 2⁵³ (|V|⁴ = 6.25·10¹⁸), two of them one apart near the top: keys computed
-    # in floats and cast back to int64 share one key there (a float64 is exact up to 2⁵³ only;
-    # such keys kept 3 of 3 while every large key was a trigram's: an adversarial trial)
+    # trigrams past 2³¹, and 4-grams past 2⁵³ (|V|⁴ = 6.25·10¹⁸), two of them one apart near
+    # the top: keys computed in floats and cast back to int64 share one key there (a float64
+    # is exact up to 2⁵³ only; such keys kept 3 of 3 while every large key was a trigram's:
+    # an adversarial trial)
     top = vocab - 1
     near = np.concatenate([[*np.full(3, bos), top, top, top, top - 3 + k, eos] for k in (0, 1)])
-    stream = np.concatenate([_random_stream(rng, 4, sentences=6, ids=LARGE_IDS),
-                             near.astype(np.int64)])
-    counts = _counts(ctx, stream, 4, vocab, bos)
-    _name_an_overflow(counts[0], stream, vocab, bos, n=4)
-    for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
-                           strict=True):
-        out[f"n=4, |V| = {vocab:,}: {name}"] = value
+    large = {3: _random_stream(rng, 3, sentences=10, ids=LARGE_IDS),
+             4: np.concatenate([_random_stream(rng, 4, sentences=6, ids=LARGE_IDS),
+                                near.astype(np.int64)])}
+    for n, stream in large.items():
+        counts = _counts(ctx, stream, n, vocab, bos)
+        _name_an_overflow(counts[0], stream, vocab, bos, n=n)
+        for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
+                               strict=True):
+            out[f"n={n}, |V| = {vocab:,}: {name}"] = value
     return out
 
 

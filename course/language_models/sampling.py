@@ -455,6 +455,7 @@ def _reproducible_judge(actual: dict, expected: dict | None) -> Verdict:
 #: what the sampling checks compare the draws with: the grader's own distribution
 EXACT = "the exact tempered top-k distribution, computed by the grader (exact_tempered)"
 
+
 def _not_renormalised(expected: dict) -> dict:
     """The tempered distributions with top-k applied after the softmax and never renormalised
     (each row summing to the mass its k words had: a student trial was shown the differing

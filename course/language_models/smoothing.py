@@ -81,10 +81,9 @@ def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: f
         raise CheckFailure(f"{func} returned shape {out.shape} for {len(windows)} n-grams; "
                            f"expected ({len(windows)},): one log-probability per row")
     above = int(np.sum(out > 1e-12))
-    if above:  # log P > 0 is P > 1: probabilities returned as they are (a student trial)
-        # probabilities returned as they are, or log-probabilities of a P above 1: mass
-        # handed down that was never taken (a γ over C(c) where N₁₊(c •) is meant was told
-        # to take the logarithm: a student trial)
+    if above:  # log P > 0 is P > 1: probabilities returned as they are (a student trial),
+        # or logarithms of a P above 1, mass handed down that was never taken (a γ over C(c)
+        # where N₁₊(c •) is meant was told to take the logarithm: a student trial)
         raise CheckFailure(
             f"{func}: {above} of your {len(out)} log-probabilities are above 0, that is P > 1"
             + ("; all of them are between 0 and 1: probabilities, not their logarithms? "
@@ -92,7 +91,7 @@ def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: f
                if np.all((out >= 0) & (out <= 1)) else
                "; some are below 0, so these are logarithms of probabilities above 1: each "
                "order's weights must sum to 1, the discounted mass handed down what was "
-                "taken, γ(c) = d · N₁₊(c •) / C(c) (N₁₊(c •): the distinct words seen after "
+               "taken, γ(c) = d · N₁₊(c •) / C(c) (N₁₊(c •): the distinct words seen after "
                "c, not C(c), the tokens)"))
     return out
 
